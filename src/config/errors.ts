@@ -1,0 +1,15 @@
+/**
+ * Thrown at construction when an option (or, under register, an environment variable) is invalid.
+ * The message names the option and what it accepts; it never contains the API key.
+ */
+export class AstralogConfigError extends Error {
+  override readonly name = 'AstralogConfigError';
+  readonly code = 'ASTRALOG_CONFIG';
+  /** The option (or environment variable) at fault. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.option = option;
+  }
+}

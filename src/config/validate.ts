@@ -1,0 +1,175 @@
+import { AstralogConfigError } from './errors.ts';
+
+// Validators shared by every part that takes options (and, later, environment variables).
+// Each throws AstralogConfigError naming the option and what it accepts.
+
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  { min, max }: { min: number; max: number },
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new AstralogConfigError(name, `expected an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new AstralogConfigError(name, `expected true or false, got ${describe(value)}`);
+  return value;
+}
+
+export function enumOption<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new AstralogConfigError(name, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** A free-text option that ends up in event bodies (service, project id): any printable text, bounded. */
+export function textOption(name: string, value: unknown, maxLength = 256): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new AstralogConfigError(name, `expected a non-empty string, got ${describe(value)}`);
+  }
+  if (value.length > maxLength) throw new AstralogConfigError(name, `must be at most ${maxLength} characters`);
+  if (hasControlCharacter(value)) throw new AstralogConfigError(name, 'must not contain control characters');
+  return value;
+}
+
+/**
+ * The API key goes into a header: refuse anything that could break out of it (header injection)
+ * or that Node would reject later. The message never repeats the key.
+ */
+export function apiKeyOption(name: string, value: unknown): string {
+  if (value === undefined || value === '') {
+    throw new AstralogConfigError(name, 'an API key is required (the apiKey option or ASTRALOG_API_KEY)');
+  }
+  if (typeof value !== 'string') throw new AstralogConfigError(name, `expected a string, got ${describe(value)}`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) {
+      const what = c < 0x20 || c === 0x7f ? 'a control character' : c === 0x20 ? 'a space' : 'a non-ASCII character';
+      throw new AstralogConfigError(name, `contains ${what} at position ${i}; an API key is printable ASCII without spaces`);
+    }
+  }
+  if (value.length > 4096) throw new AstralogConfigError(name, 'is longer than 4096 characters');
+  return value;
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Headers that the exporter owns: letting a user set them would break auth, framing or encoding.
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'host',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+
+export function headersOption(name: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new AstralogConfigError(name, `expected an object of header names to string values, got ${describe(value)}`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, headerValue] of Object.entries(value)) {
+    if (!HEADER_NAME.test(key)) throw new AstralogConfigError(`${name}`, `'${printable(key)}' is not a valid header name`);
+    const lower = key.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) {
+      throw new AstralogConfigError(name, `'${key}' is set by the exporter and cannot be overridden`);
+    }
+    if (typeof headerValue !== 'string') {
+      throw new AstralogConfigError(name, `header '${key}' must be a string, got ${describe(headerValue)}`);
+    }
+    if (hasControlCharacter(headerValue, true)) {
+      throw new AstralogConfigError(name, `header '${key}' contains a control character (header injection refused)`);
+    }
+    headers[lower] = headerValue;
+  }
+  return headers;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '::1', '[::1]']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (LOOPBACK_HOSTS.has(host)) return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Parses the endpoint. A base URL without a path gets `defaultPath`; a URL with a path is used as is.
+ * Plaintext http is allowed only to loopback unless `allowInsecureHttp` is set, so a key is never
+ * sent in clear over a network by mistake.
+ */
+export function endpointOption(name: string, value: unknown, fallback: string, defaultPath: string, allowInsecureHttp: boolean): URL {
+  const raw = value === undefined ? fallback : value;
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    throw new AstralogConfigError(name, `expected an http(s) URL, got ${describe(raw)}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new AstralogConfigError(name, `'${printable(raw)}' is not a valid URL (expected e.g. https://ingest.astralog.cloud)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new AstralogConfigError(name, `expected an http:// or https:// URL, got '${url.protocol}'`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new AstralogConfigError(name, 'must not contain credentials; pass the key as apiKey');
+  }
+  if (url.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
+    throw new AstralogConfigError(
+      name,
+      `plaintext http:// to '${url.hostname}' would send the API key unencrypted; use https://, or set allowInsecureHttp (ASTRALOG_ALLOW_INSECURE_HTTP=true) if you really mean it`,
+    );
+  }
+  if (url.pathname === '' || url.pathname === '/') url.pathname = defaultPath;
+  url.hash = '';
+  return url;
+}
+
+/** Refuses misspelt options (`apikey` for `apiKey`) instead of silently ignoring them. */
+export function rejectUnknownOptions(scope: string, options: object, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue;
+    const suggestion = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+    throw new AstralogConfigError(
+      key,
+      `unknown ${scope} option${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known options: ${[...known].join(', ')}`,
+    );
+  }
+}
+
+export function hasControlCharacter(value: string, allowTab = false): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && !(allowTab && c === 0x09)) || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `'${printable(value)}'`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${String(value)} (${typeof value})`;
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function printable(value: string): string {
+  const short = value.length > 80 ? value.slice(0, 80) + '…' : value;
+  return JSON.stringify(short).slice(1, -1);
+}

@@ -1,0 +1,363 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
+import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
+import { EventEncoder } from './encode.ts';
+import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
+import { HttpTransport, TransportError, type TransportResponse } from './transport.ts';
+
+/** Why records of an export were not delivered, when retrying them later could still succeed. */
+export type ExportFailureReason =
+  | 'unauthorized' // 401/403: sending paused until the key works
+  | 'retriesExhausted' // 429/5xx/network errors outlasted the attempts or the time budget
+  | 'httpError' // an answer that is neither success nor retryable (404, 405, …)
+  | 'network' // a failure a retry cannot cure (TLS verification, bad request options)
+  | 'shutdown'; // abandoned because the exporter shut down
+
+/** What became of each record of one export. */
+export interface ExportOutcome {
+  delivered: number;
+  /** Refused for good: retrying the same event cannot succeed. */
+  rejected: { badRequest: number; tooLarge: number };
+  /** Indexes (into the exported array) of records not delivered, which a later attempt could deliver. */
+  failed: number[];
+  failureReason: ExportFailureReason | undefined;
+}
+
+export interface ExporterStats {
+  requests: number;
+  retries: number;
+  delivered: number;
+  rejected: { badRequest: number; tooLarge: number };
+  failed: Record<ExportFailureReason, number>;
+  exportsInFlight: number;
+}
+
+/** JSON framing of a request body around the events. */
+const BODY_OPEN = '{"events":[';
+const BODY_CLOSE = ']}';
+
+let nextExporterId = 1;
+
+/**
+ * Sends OTel log records to Astralog: records -> events -> JSON -> POST /v1/drain.
+ * Implements the sdk-logs LogRecordExporter contract: `export` calls back exactly once and never
+ * throws; every export is bounded by `exportTimeoutMs`; `forceFlush` and `shutdown` are bounded and
+ * idempotent; exports after shutdown fail at once.
+ */
+export class AstralogLogRecordExporter implements LogRecordExporter {
+  private readonly config: ExporterConfig;
+  private readonly encoder: EventEncoder;
+  private readonly transport: HttpTransport;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly id = nextExporterId++;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly abortController = new AbortController();
+  private shutdownPromise: Promise<void> | undefined;
+  /** While the key is refused: no request before this time. */
+  private authBlockedUntil = 0;
+  private readonly counters: Omit<ExporterStats, 'exportsInFlight'> = {
+    requests: 0,
+    retries: 0,
+    delivered: 0,
+    rejected: { badRequest: 0, tooLarge: 0 },
+    failed: { unauthorized: 0, retriesExhausted: 0, httpError: 0, network: 0, shutdown: 0 },
+  };
+
+  constructor(options: AstralogExporterOptions) {
+    this.config = resolveExporterConfig(options);
+    this.encoder = new EventEncoder(this.config);
+    this.transport = new HttpTransport(this.config);
+    this.retryPolicy = new RetryPolicy();
+  }
+
+  /** The drain URL requests go to. */
+  get url(): string {
+    return this.config.url.href;
+  }
+
+  export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
+    let called = false;
+    const done = (result: ExportResult) => {
+      if (called) return;
+      called = true;
+      try {
+        resultCallback(result);
+      } catch (error) {
+        reportError(`an export result callback threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    try {
+      if (this.shutdownPromise !== undefined) {
+        done({ code: ExportResultCode.FAILED, error: new Error('Astralog exporter is shut down') });
+        return;
+      }
+      this.exportRecords(records).then(
+        (outcome) => done(toExportResult(outcome)),
+        (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+    } catch (error) {
+      done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
+  }
+
+  /**
+   * Exports and tells exactly what became of each record, so a processor can keep what failed
+   * for a later attempt and count what was refused. Never rejects.
+   */
+  exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome> {
+    const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
+    if (this.shutdownPromise !== undefined) {
+      return Promise.resolve(failAll(outcome, Array.isArray(records) ? records.length : 0, 'shutdown'));
+    }
+    const run = this.runExport(records, outcome).catch((error: unknown) => {
+      // Unreachable by design; never let a bug lose records silently.
+      reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length;
+      const alreadyFailed = new Set(outcome.failed);
+      for (let i = records.length - 1, missing = records.length - accounted; i >= 0 && missing > 0; i--) {
+        if (alreadyFailed.has(i)) continue;
+        outcome.failed.push(i);
+        missing--;
+      }
+      outcome.failureReason ??= 'network';
+      return outcome;
+    });
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+    return run;
+  }
+
+  /** Waits for the exports in flight (each is bounded by exportTimeoutMs). */
+  async forceFlush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Waits up to shutdownTimeoutMs for exports in flight, then abandons them and closes sockets. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.shutdownOnce();
+    return this.shutdownPromise;
+  }
+
+  stats(): ExporterStats {
+    const c = this.counters;
+    return {
+      requests: c.requests,
+      retries: c.retries,
+      delivered: c.delivered,
+      rejected: { ...c.rejected },
+      failed: { ...c.failed },
+      exportsInFlight: this.inFlight.size,
+    };
+  }
+
+  private async shutdownOnce(): Promise<void> {
+    const pending = Promise.allSettled([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      pending.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.config.shutdownTimeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.abortController.abort();
+      await pending;
+    }
+    this.transport.destroy();
+  }
+
+  private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome): Promise<ExportOutcome> {
+    if (!Array.isArray(records) || records.length === 0) return outcome;
+    const deadline = Date.now() + this.config.exportTimeoutMs;
+    const events = new Array<string>(records.length);
+    for (let i = 0; i < records.length; i++) events[i] = this.encoder.encodeEvent(records[i] as ReadableLogRecord);
+    for (const chunk of this.chunkByRequestSize(events)) {
+      await this.sendEvents(events, chunk, deadline, outcome);
+    }
+    return outcome;
+  }
+
+  /** Splits event indexes into runs whose request body stays within maxRequestBytes. */
+  private chunkByRequestSize(events: string[]): number[][] {
+    const all = events.map((_, i) => i);
+    const max = this.config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
+    let chars = 0;
+    for (const e of events) chars += e.length + 1;
+    if (chars * 3 <= max) return [all]; // surely fits: skip measuring bytes
+    const chunks: number[][] = [];
+    let current: number[] = [];
+    let size = 0;
+    for (let i = 0; i < events.length; i++) {
+      const bytes = Buffer.byteLength(events[i] as string) + 1;
+      if (current.length > 0 && size + bytes > max) {
+        chunks.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(i);
+      size += bytes;
+    }
+    if (current.length > 0) chunks.push(current);
+    return chunks;
+  }
+
+  /** Sends the events at `indexes` as one request, retrying, splitting on 400/413, within `deadline`. */
+  private async sendEvents(events: string[], indexes: number[], deadline: number, outcome: ExportOutcome): Promise<void> {
+    if (this.abortController.signal.aborted) return this.fail(outcome, indexes, 'shutdown');
+    if (Date.now() < this.authBlockedUntil) return this.fail(outcome, indexes, 'unauthorized');
+
+    let body = BODY_OPEN;
+    for (let i = 0; i < indexes.length; i++) body += (i === 0 ? '' : ',') + events[indexes[i] as number];
+    const payload = await this.transport.encodeBody(body + BODY_CLOSE);
+
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return this.fail(outcome, indexes, 'retriesExhausted');
+      this.counters.requests++;
+      let response: TransportResponse;
+      try {
+        response = await this.transport.send(payload, remaining, this.abortController.signal);
+      } catch (error) {
+        if (this.abortController.signal.aborted) return this.fail(outcome, indexes, 'shutdown');
+        if (!this.retryPolicy.isRetryableError(error)) {
+          reportOnce(`${this.id}:net:${(error as TransportError).code}`, `cannot reach Astralog at ${this.config.url.origin}: ${describeError(error)}`);
+          return this.fail(outcome, indexes, 'network');
+        }
+        if (!(await this.backoff(attempt, undefined, deadline))) return this.fail(outcome, indexes, 'retriesExhausted', error);
+        continue;
+      }
+
+      const status = response.status;
+      if (status >= 200 && status < 300) {
+        this.onAccepted();
+        outcome.delivered += indexes.length;
+        this.counters.delivered += indexes.length;
+        return;
+      }
+      if (status === 401 || status === 403) {
+        this.onUnauthorized(status);
+        return this.fail(outcome, indexes, 'unauthorized');
+      }
+      if (status === 400 || status === 413) {
+        if (indexes.length > 1) {
+          // Halve until the offending event is alone, so every good event still arrives.
+          const middle = indexes.length >> 1;
+          await this.sendEvents(events, indexes.slice(0, middle), deadline, outcome);
+          await this.sendEvents(events, indexes.slice(middle), deadline, outcome);
+          return;
+        }
+        this.reject(outcome, status, response.body);
+        return;
+      }
+      if (!this.retryPolicy.isRetryableStatus(status)) {
+        reportOnce(
+          `${this.id}:status:${status}`,
+          `Astralog at ${this.config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
+        );
+        return this.fail(outcome, indexes, 'httpError');
+      }
+      if (!(await this.backoff(attempt, parseRetryAfter(response.retryAfter), deadline))) {
+        return this.fail(outcome, indexes, 'retriesExhausted', `HTTP ${status}`);
+      }
+    }
+  }
+
+  /** Waits before the next attempt; false when no attempt is left within the budget. */
+  private async backoff(failedAttempts: number, retryAfterMs: number | undefined, deadline: number): Promise<boolean> {
+    if (failedAttempts >= this.retryPolicy.maxAttempts) return false;
+    const delay = retryAfterMs ?? this.retryPolicy.backoffMs(failedAttempts);
+    // Waiting past the budget only to give up would hold records and sockets for nothing.
+    if (Date.now() + delay >= deadline) return false;
+    this.counters.retries++;
+    await sleep(delay, this.abortController.signal);
+    return !this.abortController.signal.aborted;
+  }
+
+  private fail(outcome: ExportOutcome, indexes: number[], reason: ExportFailureReason, cause?: unknown): void {
+    for (const i of indexes) outcome.failed.push(i);
+    outcome.failureReason ??= reason;
+    this.counters.failed[reason] += indexes.length;
+    if (reason === 'retriesExhausted') {
+      reportThrottled(
+        `${this.id}:exhausted`,
+        `Astralog export gave up on ${indexes.length} record(s) after retries within ${this.config.exportTimeoutMs} ms` +
+          (cause === undefined ? '' : ` (last error: ${typeof cause === 'string' ? cause : describeError(cause)})`),
+      );
+    }
+  }
+
+  private reject(outcome: ExportOutcome, status: 400 | 413, body: string): void {
+    if (status === 400) {
+      outcome.rejected.badRequest++;
+      this.counters.rejected.badRequest++;
+    } else {
+      outcome.rejected.tooLarge++;
+      this.counters.rejected.tooLarge++;
+    }
+    reportThrottled(
+      `${this.id}:rejected:${status}`,
+      `Astralog refused an event (HTTP ${status}${snippet(body)}); it was dropped and counted (rejected.${status === 400 ? 'badRequest' : 'tooLarge'}), the rest of its batch was delivered.`,
+    );
+  }
+
+  private onUnauthorized(status: number): void {
+    this.authBlockedUntil = Date.now() + this.config.authRetryIntervalMs;
+    reportOnce(
+      `${this.id}:auth`,
+      `Astralog refused the API key (HTTP ${status}) at ${this.config.url.origin}. Sending is paused and the key is tried again every ` +
+        `${Math.round(this.config.authRetryIntervalMs / 1000)} s; records are not delivered meanwhile. Check the apiKey option or ASTRALOG_API_KEY.`,
+    );
+  }
+
+  private onAccepted(): void {
+    if (this.authBlockedUntil === 0) return;
+    this.authBlockedUntil = 0;
+    clearReported(`${this.id}:auth`);
+    reportInfo(`Astralog accepted the API key again; sending resumed.`);
+  }
+}
+
+function failAll(outcome: ExportOutcome, count: number, reason: ExportFailureReason): ExportOutcome {
+  for (let i = 0; i < count; i++) outcome.failed.push(i);
+  if (count > 0) outcome.failureReason = reason;
+  return outcome;
+}
+
+function toExportResult(outcome: ExportOutcome): ExportResult {
+  const { badRequest, tooLarge } = outcome.rejected;
+  if (outcome.failed.length === 0 && badRequest === 0 && tooLarge === 0) return { code: ExportResultCode.SUCCESS };
+  return {
+    code: ExportResultCode.FAILED,
+    error: new Error(
+      `Astralog export: ${outcome.delivered} delivered, ${badRequest} rejected (400), ${tooLarge} too large (413), ` +
+        `${outcome.failed.length} failed${outcome.failureReason === undefined ? '' : ` (${outcome.failureReason})`}`,
+    ),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    // Ref'd on purpose: a batch waiting to be retried is work in flight, bounded by exportTimeoutMs.
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof TransportError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function snippet(body: string): string {
+  const text = body.trim();
+  return text === '' ? '' : `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}

@@ -1,0 +1,74 @@
+/** Statuses worth another try: the server is saturated or briefly unwell. */
+const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Transport failures that a later attempt can cure: resets, refusals, timeouts, DNS hiccups. */
+const RETRYABLE_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+export interface RetryPolicyOptions {
+  /** Backoff ceiling before the first retry; doubles per attempt. */
+  baseDelayMs?: number;
+  /** Cap on a single backoff. */
+  maxDelayMs?: number;
+  /** Attempts per request, the first included (the export's time budget may end them sooner). */
+  maxAttempts?: number;
+  /** Injectable for tests. */
+  random?: () => number;
+}
+
+/** When to try a request again, and how long to wait first (exponential backoff, full jitter). */
+export class RetryPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxAttempts: number;
+  private readonly random: () => number;
+
+  constructor(options: RetryPolicyOptions = {}) {
+    this.baseDelayMs = options.baseDelayMs ?? 250;
+    this.maxDelayMs = options.maxDelayMs ?? 5_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.random = options.random ?? Math.random;
+  }
+
+  isRetryableStatus(status: number): boolean {
+    return RETRYABLE_STATUSES.has(status);
+  }
+
+  isRetryableError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && RETRYABLE_ERROR_CODES.has(code);
+  }
+
+  /** Delay before the next attempt, after `failedAttempts` (>= 1) failures. */
+  backoffMs(failedAttempts: number): number {
+    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(failedAttempts - 1, 30));
+    return Math.floor(this.random() * ceiling);
+  }
+}
+
+/**
+ * Parses a Retry-After header (delta-seconds or an HTTP date) into milliseconds from `now`.
+ * Returns undefined when absent or unreadable, so the caller falls back to its own backoff.
+ */
+export function parseRetryAfter(header: string | undefined, now = Date.now()): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '') return undefined;
+  if (/^\d+$/.test(value)) return Math.min(Number(value), 86_400) * 1000;
+  if (!/[a-z]/i.test(value)) return undefined; // e.g. "-1" or "1.5": not a valid Retry-After
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

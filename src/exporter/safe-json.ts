@@ -1,0 +1,254 @@
+import { REDACTED, type KeyRedactor } from './redact.ts';
+
+export interface ValueLimits {
+  /** Characters kept of one string; longer ones end with a visible truncation marker. */
+  maxStringLength: number;
+  /** Nesting below this depth becomes a marker. */
+  maxDepth: number;
+  /** Array items, object keys, Map and Set entries kept of one container. */
+  maxItems: number;
+  /** Stop early once the output passes this many characters (the caller re-encodes smaller). */
+  budgetChars: number;
+}
+
+const MAX_KEY_LENGTH = 256;
+
+/**
+ * Writes arbitrary JavaScript values as JSON that is always valid and bounded: cycles, BigInt,
+ * Errors (with cause), Dates, Maps, Sets, binary data, symbols, functions, NaN/Infinity,
+ * throwing getters and hostile proxies included. Nothing in here may throw to its caller: any
+ * value whose inspection throws is rolled back and replaced by a marker.
+ *
+ * One writer is reused for every event of an exporter (it is not re-entrant); output accumulates
+ * in `out`, which the caller resets.
+ */
+export class SafeJsonWriter {
+  out = '';
+  /** Set once `out` passed `limits.budgetChars`; everything after that is written as null. */
+  overflow = false;
+  limits: ValueLimits;
+  private readonly redactor: KeyRedactor;
+  private readonly ancestors: object[] = [];
+
+  constructor(limits: ValueLimits, redactor: KeyRedactor) {
+    this.limits = limits;
+    this.redactor = redactor;
+  }
+
+  reset(limits: ValueLimits): void {
+    this.out = '';
+    this.overflow = false;
+    this.limits = limits;
+    this.ancestors.length = 0;
+  }
+
+  /** A string, truncated to the limit and quoted. */
+  writeString(value: string): void {
+    this.out += JSON.stringify(truncate(value, this.limits.maxStringLength));
+  }
+
+  /**
+   * Writes `"key":value` preceded by a comma unless `first`. Returns false (and writes nothing)
+   * for values JSON has no place for in an object: undefined, functions and symbols.
+   */
+  writeMember(key: string, value: unknown, depth: number, first: boolean): boolean {
+    const t = typeof value;
+    if (t === 'undefined' || t === 'function' || t === 'symbol') return false;
+    this.out += (first ? '' : ',') + JSON.stringify(truncate(key, MAX_KEY_LENGTH)) + ':';
+    if (this.redactor.isSensitive(key)) this.out += '"' + REDACTED + '"';
+    else this.writeValue(value, depth);
+    return true;
+  }
+
+  /** Writes the members of a plain object (attributes), skipping `skipKey`; returns how many were written. */
+  writeMembers(record: Readonly<Record<string, unknown>>, depth: number, skipKey: string | undefined, first: boolean): number {
+    let written = 0;
+    const keys = Object.keys(record); // may throw (proxy): the enclosing writeObject rolls back
+    const limit = Math.min(keys.length, this.limits.maxItems);
+    for (let i = 0; i < limit; i++) {
+      const key = keys[i] as string;
+      if (key === skipKey) continue;
+      if (this.writeMember(key, readProperty(record, key), depth, first && written === 0)) written++;
+    }
+    if (keys.length > limit) {
+      this.writeMember('[truncated]', `${keys.length - limit} more keys`, depth, first && written === 0);
+      written++;
+    }
+    return written;
+  }
+
+  writeValue(value: unknown, depth: number): void {
+    if (this.overflow) {
+      this.out += 'null';
+      return;
+    }
+    switch (typeof value) {
+      case 'string':
+        this.writeString(value);
+        break;
+      case 'number':
+        // NaN and the infinities are not JSON numbers: keep them readable as strings.
+        this.out += Number.isFinite(value) ? String(value) : '"' + String(value) + '"';
+        break;
+      case 'boolean':
+        this.out += value ? 'true' : 'false';
+        break;
+      case 'bigint':
+        this.out += '"' + value.toString() + '"';
+        break;
+      case 'object':
+        if (value === null) this.out += 'null';
+        else this.writeObject(value, depth);
+        break;
+      default:
+        // undefined, functions and symbols inside arrays: keep the position.
+        this.out += 'null';
+    }
+    if (this.out.length > this.limits.budgetChars) this.overflow = true;
+  }
+
+  private writeObject(value: object, depth: number): void {
+    if (this.ancestors.includes(value)) {
+      this.out += '"[Circular]"';
+      return;
+    }
+    if (depth >= this.limits.maxDepth) {
+      this.out += '"[Truncated: max depth]"';
+      return;
+    }
+    const mark = this.out.length;
+    const ancestorCount = this.ancestors.length;
+    this.ancestors.push(value);
+    try {
+      this.writeObjectUnchecked(value, depth);
+    } catch (error) {
+      // A getter, proxy trap or toJSON threw half-way: drop what was written of this value.
+      this.out = this.out.slice(0, mark) + JSON.stringify(describeFailure(error));
+    } finally {
+      this.ancestors.length = ancestorCount;
+    }
+  }
+
+  private writeObjectUnchecked(value: object, depth: number): void {
+    if (Array.isArray(value)) return this.writeArrayLike(value, depth);
+    if (value instanceof Error) return this.writeError(value, depth);
+    if (value instanceof Date) {
+      const time = value.getTime();
+      this.out += Number.isNaN(time) ? '"Invalid Date"' : '"' + value.toISOString() + '"';
+      return;
+    }
+    if (ArrayBuffer.isView(value)) {
+      if (value instanceof Uint8Array || value instanceof DataView) return this.writeBytes(value, depth);
+      return this.writeArrayLike(value as unknown as ArrayLike<unknown>, depth);
+    }
+    if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+      return this.writeBytes(new Uint8Array(value), depth);
+    }
+    if (value instanceof Map) return this.writeMap(value, depth);
+    if (value instanceof Set) return this.writeArrayLike(Array.from(take(value.values(), this.limits.maxItems + 1)), depth, value.size);
+    if (value instanceof String || value instanceof Number || value instanceof Boolean || value instanceof BigInt) {
+      return this.writeValue(value.valueOf(), depth);
+    }
+    if (value instanceof RegExp) return this.writeString(String(value));
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      // URL, Decimal, ObjectId and friends say how they want to be seen.
+      return this.writeValue(toJSON.call(value), depth + 1);
+    }
+    this.out += '{';
+    this.writeMembers(value as Record<string, unknown>, depth + 1, undefined, true);
+    this.out += '}';
+  }
+
+  private writeArrayLike(value: ArrayLike<unknown>, depth: number, size = value.length): void {
+    const limit = Math.min(value.length, this.limits.maxItems);
+    this.out += '[';
+    for (let i = 0; i < limit; i++) {
+      if (i > 0) this.out += ',';
+      this.writeValue(value[i], depth + 1);
+    }
+    if (size > limit) this.out += (limit > 0 ? ',' : '') + `"[truncated: ${size - limit} more items]"`;
+    this.out += ']';
+  }
+
+  private writeMap(value: Map<unknown, unknown>, depth: number): void {
+    this.out += '{';
+    let written = 0;
+    for (const [key, item] of take(value.entries(), this.limits.maxItems)) {
+      if (this.writeMember(mapKey(key), item, depth + 1, written === 0)) written++;
+    }
+    if (value.size > this.limits.maxItems) {
+      this.writeMember('[truncated]', `${value.size - this.limits.maxItems} more entries`, depth + 1, written === 0);
+    }
+    this.out += '}';
+  }
+
+  private writeError(error: Error, depth: number): void {
+    this.out += '{';
+    this.writeMember('name', readProperty(error, 'name'), depth + 1, true);
+    this.writeMember('message', readProperty(error, 'message'), depth + 1, false);
+    this.writeMember('stack', readProperty(error, 'stack'), depth + 1, false);
+    // Own enumerable extras such as code, errno, syscall, statusCode.
+    const keys = Object.keys(error);
+    for (let i = 0; i < keys.length && i < this.limits.maxItems; i++) {
+      const key = keys[i] as string;
+      if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
+      this.writeMember(key, readProperty(error, key), depth + 1, false);
+    }
+    if ('cause' in error && error.cause !== undefined) this.writeMember('cause', error.cause, depth + 1, false);
+    if (error instanceof AggregateError) this.writeMember('errors', error.errors, depth + 1, false);
+    this.out += '}';
+  }
+
+  private writeBytes(view: ArrayBufferView, depth: number): void {
+    const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+    // Base64 grows 4/3: keep the encoded text within the string limit.
+    const keep = Math.min(bytes.length, Math.floor((this.limits.maxStringLength * 3) / 4));
+    this.out += '{';
+    this.writeMember('type', Buffer.isBuffer(view) ? 'Buffer' : view.constructor.name, depth + 1, true);
+    this.writeMember('bytes', bytes.length, depth + 1, false);
+    this.writeMember('base64', bytes.subarray(0, keep).toString('base64'), depth + 1, false);
+    if (keep < bytes.length) this.writeMember('truncated', true, depth + 1, false);
+    this.out += '}';
+  }
+}
+
+/** Cuts `value` to `max` characters without splitting a surrogate pair, marking what was cut. */
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let cut = max;
+  const code = value.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  return value.slice(0, cut) + `…[truncated ${value.length - cut} chars]`;
+}
+
+function readProperty(target: object, key: string): unknown {
+  try {
+    return (target as Record<string, unknown>)[key];
+  } catch (error) {
+    return describeFailure(error);
+  }
+}
+
+function mapKey(key: unknown): string {
+  if (typeof key === 'string') return key;
+  if (key === null || (typeof key !== 'object' && typeof key !== 'function')) return String(key);
+  return '[object]';
+}
+
+function* take<T>(iterator: Iterator<T>, count: number): Generator<T> {
+  for (let i = 0; i < count; i++) {
+    const step = iterator.next();
+    if (step.done) return;
+    yield step.value;
+  }
+}
+
+export function describeFailure(error: unknown): string {
+  try {
+    const message = error instanceof Error ? error.message : String(error);
+    return `[Unserializable: ${truncate(message, 200)}]`;
+  } catch {
+    return '[Unserializable]';
+  }
+}
