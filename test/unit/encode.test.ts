@@ -68,7 +68,7 @@ describe('level', () => {
 
   it('defaults to info for no or out-of-range severity', () => {
     expect(encode({}).level).toBe('info');
-    expect(encode({ severityNumber: 99 }).level).toBe('info');
+    expect(encode({ severityNumber: 99 as SeverityNumber }).level).toBe('info');
     expect(encode({ severityText: '' , severityNumber: 0 }).level).toBe('info');
   });
 });

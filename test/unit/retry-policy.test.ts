@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { parseRetryAfter, RetryPolicy } from '../../src/exporter/retry-policy.ts';
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-11-28T10:00:00Z');
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter('1', now)).toBe(1000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 09:00:00 GMT', now)).toBe(0); // in the past: now
+  });
+  it('ignores what it cannot read', () => {
+    for (const v of [undefined, '', '-1', '1.5', 'soon', '1e3']) expect(parseRetryAfter(v, now), String(v)).toBeUndefined();
+  });
+  it('caps absurd values at a day', () => {
+    expect(parseRetryAfter('99999999999', now)).toBe(86_400_000);
+  });
+});
+
+describe('RetryPolicy', () => {
+  it('uses full jitter under an exponential ceiling', () => {
+    const top = new RetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999999 });
+    expect([1, 2, 3, 4, 5, 10].map((n) => top.backoffMs(n))).toEqual([99, 199, 399, 799, 999, 999]);
+    const bottom = new RetryPolicy({ random: () => 0 });
+    expect(bottom.backoffMs(3)).toBe(0);
+  });
+  it('classifies statuses and errors', () => {
+    const p = new RetryPolicy();
+    expect([408, 429, 500, 502, 503, 504].every((s) => p.isRetryableStatus(s))).toBe(true);
+    expect([400, 401, 403, 404, 413, 501].some((s) => p.isRetryableStatus(s))).toBe(false);
+    expect(p.isRetryableError({ code: 'ECONNRESET' })).toBe(true);
+    expect(p.isRetryableError({ code: 'EAI_AGAIN' })).toBe(true);
+    expect(p.isRetryableError({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).toBe(false);
+    expect(p.isRetryableError(new Error('x'))).toBe(false);
+    expect(p.isRetryableError(null)).toBe(false);
+  });
+});
