@@ -1,0 +1,39 @@
+// Checks the package as a user receives it: packs the tarball, lints it (publint, are-the-types-wrong),
+// installs it into an empty project and loads it with both import and require.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+const run = (cmd: string, args: string[], cwd = root) => execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+
+const work = mkdtempSync(join(tmpdir(), 'astralog-pack-'));
+try {
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' })) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+    size: number;
+  }>;
+  const { filename, files, size } = packed[0]!;
+  const tarball = join(work, filename);
+  console.log(`packed ${filename}: ${files.length} files, ${size} bytes: ${files.map((f) => f.path).join(', ')}`);
+  if (files.some((f) => /^(src|test|scripts)\//.test(f.path))) throw new Error('the tarball ships sources or tests');
+
+  run(bin('publint'), ['run', tarball, '--strict']);
+  run(bin('attw'), [tarball, '--profile', 'node16']);
+
+  // A user's project: install the tarball (dependencies come from the npm cache filled by npm ci).
+  const app = join(work, 'app');
+  run('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], app);
+  const check = `exporter = new m.AstralogLogRecordExporter({ apiKey: 'k', endpoint: 'http://127.0.0.1:9' });
+    if (typeof exporter.export !== 'function' || typeof m.AstralogConfigError !== 'function') throw new Error('bad exports');
+    exporter.shutdown();`;
+  run(process.execPath, ['--input-type=module', '-e', `import * as m from '@astralog/otel'; let exporter; ${check} console.log('import ok', m.PACKAGE_VERSION);`], app);
+  run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('@astralog/otel'); let exporter; ${check} console.log('require ok', m.PACKAGE_VERSION);`], app);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
