@@ -27,6 +27,9 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
   'api_key',
   'apikey',
   'private_key',
+  'access_key',
+  'secret_key',
+  'passphrase',
   'credentials',
   'session_id',
 ]);

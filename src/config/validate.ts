@@ -38,6 +38,7 @@ export function textOption(name: string, value: unknown, maxLength = 256): strin
   }
   if (value.length > maxLength) throw new AstralogConfigError(name, `must be at most ${maxLength} characters`);
   if (hasControlCharacter(value)) throw new AstralogConfigError(name, 'must not contain control characters');
+  if (!value.isWellFormed()) throw new AstralogConfigError(name, 'must be well-formed text (it holds a lone surrogate)');
   return value;
 }
 

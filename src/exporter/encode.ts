@@ -17,6 +17,8 @@ export interface EncoderConfig {
 const MAX_ITEMS = 1000;
 const MAX_LEVEL_LENGTH = 32;
 const MAX_ID_LENGTH = 128;
+/** Level, service and trace id lengths in the last-resort encoding (fits maxEventBytes >= 4096). */
+const SHORT_FIELD_LENGTH = 16;
 /** Metadata key that says an event was shortened to fit `maxEventBytes`. */
 export const TRUNCATED_KEY = 'astralog.truncated';
 
@@ -107,35 +109,42 @@ export class EventEncoder {
     return w.out;
   }
 
-  /** Last resort: keep the identity of the event and as much of the message as fits. */
+  /**
+   * Last resort: keep the identity of the event and as much of the message as fits. If even an
+   * empty message does not fit (fields full of characters that escape to 6 bytes), the level,
+   * service and trace id are shortened too, to lengths that fit the smallest allowed cap.
+   */
   private encodeMinimal(record: ReadableLogRecord, note: string): string {
     const w = this.writer;
     const attributes = (record.attributes ?? {}) as Record<string, unknown>;
     const explicitTraceId = promotableTraceIdSafe(attributes);
     const spanContext = record.spanContext !== undefined && isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
     const traceId = explicitTraceId ?? spanContext?.traceId;
-    const build = (messageChars: number): string => {
+    const metadata = ',"metadata":' + JSON.stringify({ [TRUNCATED_KEY]: note }) + '}';
+    const build = (messageChars: number, tight: boolean): string => {
       w.reset({ ...this.compactLimits, maxStringLength: Math.max(1, messageChars) });
-      w.out = this.head(record);
+      w.out = tight ? this.head(record, SHORT_FIELD_LENGTH) : this.head(record);
       if (messageChars > 0) this.writeMessage(record);
       else w.out += '""';
-      w.out += ',"service":' + this.serviceOf(record);
-      if (traceId !== undefined) w.out += ',"trace_id":' + JSON.stringify(truncate(traceId, MAX_ID_LENGTH));
-      w.out += this.projectIdField + ',"metadata":' + JSON.stringify({ [TRUNCATED_KEY]: note }) + '}';
+      const service = this.serviceOf(record);
+      w.out += ',"service":' + (tight ? JSON.stringify(truncate(JSON.parse(service) as string, SHORT_FIELD_LENGTH)) : service);
+      if (traceId !== undefined) w.out += ',"trace_id":' + JSON.stringify(truncate(traceId, tight ? SHORT_FIELD_LENGTH : MAX_ID_LENGTH));
+      w.out += this.projectIdField + metadata;
       return w.out;
     };
     // Escapes can take 6 bytes per character: start from a length that surely fits, then halve.
-    let chars = Math.floor(this.config.maxEventBytes / 6) - 256;
-    let json = build(chars);
+    let chars = Math.max(0, Math.floor(this.config.maxEventBytes / 6) - 256);
+    let json = build(chars, false);
     while (!this.fits(json) && chars > 0) {
       chars = Math.floor(chars / 2);
-      json = build(chars);
+      json = build(chars, false);
     }
-    return json;
+    return this.fits(json) ? json : build(0, true);
   }
 
-  private head(record: ReadableLogRecord): string {
-    return '{"timestamp":"' + this.timestampOf(record) + '","level":' + this.levelOf(record) + ',"message":';
+  private head(record: ReadableLogRecord, maxLevelLength?: number): string {
+    const level = maxLevelLength === undefined ? this.levelOf(record) : JSON.stringify(truncate(JSON.parse(this.levelOf(record)) as string, maxLevelLength));
+    return '{"timestamp":"' + this.timestampOf(record) + '","level":' + level + ',"message":';
   }
 
   private writeMessage(record: ReadableLogRecord): void {
@@ -154,7 +163,14 @@ export class EventEncoder {
       w.out = prefix;
       w.writeString(json);
     } else {
-      w.writeString(String(body));
+      // Functions and symbols: String() runs user code (toString, Symbol.toPrimitive) that may throw.
+      let text: string;
+      try {
+        text = String(body);
+      } catch (error) {
+        text = describeFailure(error);
+      }
+      w.writeString(text);
     }
   }
 
@@ -185,7 +201,7 @@ export class EventEncoder {
 
   private serviceOf(record: ReadableLogRecord): string {
     const resource = record.resource;
-    if (resource === undefined || resource === null) return JSON.stringify(this.config.service ?? 'unknown_service');
+    if (resource === null || typeof resource !== 'object') return JSON.stringify(this.config.service ?? 'unknown_service');
     let service = this.serviceByResource.get(resource);
     if (service === undefined) {
       let fromResource: unknown;

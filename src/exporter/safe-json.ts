@@ -147,7 +147,7 @@ export class SafeJsonWriter {
     if (value instanceof Map) return this.writeMap(value, depth);
     if (value instanceof Set) return this.writeArrayLike(Array.from(take(value.values(), this.limits.maxItems + 1)), depth, value.size);
     if (value instanceof String || value instanceof Number || value instanceof Boolean || value instanceof BigInt) {
-      return this.writeValue(value.valueOf(), depth);
+      return this.writeValue(value.valueOf(), depth + 1); // +1: a valueOf returning boxes forever hits maxDepth
     }
     if (value instanceof RegExp) return this.writeString(String(value));
     const toJSON = (value as { toJSON?: unknown }).toJSON;

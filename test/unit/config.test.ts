@@ -66,6 +66,7 @@ describe('exporter options', () => {
     expect(configError({ apiKey: KEY, maxEventBytes: 100 }).option).toBe('maxEventBytes');
     expect(configError({ apiKey: KEY, maxEventBytes: 1_000_000, maxRequestBytes: 500_000 }).option).toBe('maxRequestBytes');
     expect(configError({ apiKey: KEY, projectId: '' }).option).toBe('projectId');
+    expect(configError({ apiKey: KEY, projectId: '\ud800x' }).message).toMatch(/well-formed/);
     expect(configError({ apiKey: KEY, redactKeys: 'password' }).option).toBe('redactKeys');
     expect(configError(null).option).toBe('options');
   });

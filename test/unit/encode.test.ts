@@ -208,18 +208,26 @@ describe('redaction', () => {
       attributes: {
         password: 'hunter2', db_password: 'x', Authorization: 'Bearer abc', 'X-Api-Key': 'k', githubToken: 't',
         client_secret: 's', nested: { headers: { cookie: 'c=1' } }, max_tokens: 100, user: 'ann',
+        AWS_SECRET_ACCESS_KEY: 'a', secretKey: 'b', passphrase: 'c',
       },
     }).metadata;
     expect(meta).toEqual({
       password: '[REDACTED]', db_password: '[REDACTED]', Authorization: '[REDACTED]', 'X-Api-Key': '[REDACTED]',
       githubToken: '[REDACTED]', client_secret: '[REDACTED]', nested: { headers: { cookie: '[REDACTED]' } },
-      max_tokens: 100, user: 'ann',
+      max_tokens: 100, user: 'ann', AWS_SECRET_ACCESS_KEY: '[REDACTED]', secretKey: '[REDACTED]', passphrase: '[REDACTED]',
     });
   });
 
   it('takes a replacement list, and [] turns it off', () => {
     expect(encode({ attributes: { ssn: '1', password: 'p' } }, { redactKeys: ['ssn'] }).metadata).toEqual({ ssn: '[REDACTED]', password: 'p' });
     expect(encode({ attributes: { password: 'p' } }, { redactKeys: [] }).metadata).toEqual({ password: 'p' });
+  });
+});
+
+describe('hostile bodies', () => {
+  it('survives a function body whose string conversion throws', () => {
+    const body = Object.assign(() => 1, { toString(): string { throw new Error('boom'); } });
+    expect(encode({ body }).message).toBe('[Unserializable: boom]');
   });
 });
 
