@@ -71,7 +71,12 @@ export class EventEncoder {
       return this.encodeMinimal(record, `event exceeded maxEventBytes (${this.config.maxEventBytes}); metadata dropped`);
     } catch (error) {
       // Unreachable by design (the writer contains every failure); kept so one record can never fail a batch.
-      return this.encodeMinimal(record, `record could not be encoded: ${describeFailure(error)}`);
+      try {
+        return this.encodeMinimal(record, `record could not be encoded: ${describeFailure(error)}`);
+      } catch {
+        const now = nowHrTime();
+        return `{"timestamp":"${new Date(now[0] * 1000).toISOString().slice(0, 19)}.000000000Z","level":"error","message":"[astralog: a log record could not be encoded]","service":${JSON.stringify(this.config.service ?? 'unknown_service')}${this.projectIdField},"metadata":{}}`;
+      }
     }
   }
 

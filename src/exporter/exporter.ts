@@ -139,6 +139,15 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     return this.shutdownPromise;
   }
 
+  /**
+   * Ends the exports in flight now (their records fail with reason 'shutdown'). For a processor
+   * whose own shutdown deadline has passed; the exporter accepts no work afterwards.
+   * @internal
+   */
+  abortExports(): void {
+    this.abortController.abort();
+  }
+
   stats(): ExporterStats {
     const c = this.counters;
     return {

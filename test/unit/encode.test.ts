@@ -266,3 +266,13 @@ describe('size caps', () => {
     expect(event.metadata).toEqual({ [TRUNCATED_KEY]: expect.stringMatching(/metadata dropped/) });
   });
 });
+
+describe('records that are not records', () => {
+  it('still yields a valid event for null or a throwing record', () => {
+    const hostile = new Proxy({}, { get() { throw new Error('no'); } }) as never;
+    for (const record of [null as never, hostile]) {
+      const event = JSON.parse(encoder({ service: 'svc' }).encodeEvent(record)) as Event;
+      expect(event).toMatchObject({ level: 'error', service: 'svc', message: expect.stringContaining('could not be encoded') });
+    }
+  });
+});

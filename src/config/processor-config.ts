@@ -1,0 +1,78 @@
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { AstralogConfigError } from './errors.ts';
+import { integerOption, rejectUnknownOptions } from './validate.ts';
+
+export interface AstralogProcessorLimits {
+  /** Records held at most (queued plus kept for retry). Default 200000. */
+  maxQueueSize?: number;
+  /** Estimated bytes held at most. Default 67108864 (64 MiB). */
+  maxQueueBytes?: number;
+  /** Records per export. Default 500 (Astralog recommends 100-500 per request). */
+  maxBatchSize?: number;
+  /** A partial batch is exported after this long. Default 1000. */
+  flushIntervalMs?: number;
+  /** The most the processor waits for one export before giving up on it. Default 10000 (plus 1 s grace). */
+  exportTimeoutMs?: number;
+  /** Exports in flight at once. Default 4. */
+  maxConcurrentExports?: number;
+  /** The most `shutdown()` takes, flush included. Default 2000. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface AstralogBatchLogRecordProcessorOptions extends AstralogProcessorLimits {
+  /** Where batches go: any sdk-logs LogRecordExporter (AstralogLogRecordExporter gives per-record outcomes). */
+  exporter: LogRecordExporter;
+}
+
+export interface ProcessorConfig {
+  exporter: LogRecordExporter;
+  maxQueueSize: number;
+  maxQueueBytes: number;
+  maxBatchSize: number;
+  flushIntervalMs: number;
+  exportTimeoutMs: number;
+  maxConcurrentExports: number;
+  shutdownTimeoutMs: number;
+}
+
+export const PROCESSOR_LIMIT_KEYS: readonly (keyof AstralogProcessorLimits)[] = [
+  'maxQueueSize',
+  'maxQueueBytes',
+  'maxBatchSize',
+  'flushIntervalMs',
+  'exportTimeoutMs',
+  'maxConcurrentExports',
+  'shutdownTimeoutMs',
+];
+
+const KNOWN = new Set<string>(['exporter', ...PROCESSOR_LIMIT_KEYS]);
+
+export function resolveProcessorLimits(o: Partial<Record<keyof AstralogProcessorLimits, unknown>>): Omit<ProcessorConfig, 'exporter'> {
+  const maxQueueSize = integerOption('maxQueueSize', o.maxQueueSize, 200_000, { min: 1, max: 10_000_000 });
+  const maxBatchSize = integerOption('maxBatchSize', o.maxBatchSize, 500, { min: 1, max: 100_000 });
+  if (maxBatchSize > maxQueueSize) {
+    throw new AstralogConfigError('maxBatchSize', `must not exceed maxQueueSize (${maxQueueSize})`);
+  }
+  return {
+    maxQueueSize,
+    maxQueueBytes: integerOption('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024, { min: 64 * 1024, max: 16 * 1024 * 1024 * 1024 }),
+    maxBatchSize,
+    flushIntervalMs: integerOption('flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
+    exportTimeoutMs: integerOption('exportTimeoutMs', o.exportTimeoutMs, 10_000, { min: 1, max: 600_000 }),
+    maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 4, { min: 1, max: 64 }),
+    shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),
+  };
+}
+
+export function resolveProcessorConfig(options: unknown): ProcessorConfig {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new AstralogConfigError('options', 'expected an options object with at least { exporter }');
+  }
+  rejectUnknownOptions('processor', options, KNOWN);
+  const o = options as Partial<Record<keyof AstralogBatchLogRecordProcessorOptions, unknown>>;
+  const exporter = o.exporter as Partial<LogRecordExporter> | undefined;
+  if (exporter === null || typeof exporter !== 'object' || typeof exporter.export !== 'function' || typeof exporter.shutdown !== 'function') {
+    throw new AstralogConfigError('exporter', 'expected a LogRecordExporter (an object with export() and shutdown())');
+  }
+  return { exporter: exporter as LogRecordExporter, ...resolveProcessorLimits(o) };
+}

@@ -1,0 +1,91 @@
+import { reportError } from '../diagnostics.ts';
+
+export type DropReason = 'queueFull' | 'tooLarge' | 'exportFailed' | 'rejected' | 'shutdown' | 'invalid';
+export type DropCounts = Record<DropReason, number>;
+
+export function emptyDropCounts(): DropCounts {
+  return { queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: 0, invalid: 0 };
+}
+
+const REASON_TEXT: Record<DropReason, string> = {
+  queueFull: 'the queue was full',
+  tooLarge: 'a record was larger than maxQueueBytes',
+  exportFailed: 'exports kept failing',
+  rejected: 'Astralog refused them (400/413)',
+  shutdown: 'the processor shut down before they were sent',
+  invalid: 'the processor could not handle them',
+};
+
+/**
+ * Makes drops visible without flooding: one stderr line at the first drop, then at most one line
+ * per interval with what was dropped meanwhile; and keeps the counts not yet told to Astralog
+ * for the `astralog.sdk.dropped` summary event.
+ */
+export class DropReporter {
+  private readonly intervalMs: number;
+  private readonly describeLimits: () => string;
+  private pendingWarning = emptyDropCounts();
+  private pendingSummary = emptyDropCounts();
+  private summarySince = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private lastWarningAt = 0;
+
+  constructor(intervalMs: number, describeLimits: () => string) {
+    this.intervalMs = intervalMs;
+    this.describeLimits = describeLimits;
+  }
+
+  add(reason: DropReason, count: number): void {
+    if (count <= 0) return;
+    this.pendingWarning[reason] += count;
+    this.pendingSummary[reason] += count;
+    if (this.timer !== undefined) return;
+    const wait = this.lastWarningAt + this.intervalMs - Date.now();
+    if (wait <= 0) {
+      this.warn();
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.warn();
+      }, wait);
+      this.timer.unref();
+    }
+  }
+
+  /** Counts not yet reported to Astralog, or undefined when there are none. */
+  takeSummary(): { counts: DropCounts; since: number } | undefined {
+    const counts = this.pendingSummary;
+    if (total(counts) === 0) return undefined;
+    const summary = { counts, since: this.summarySince };
+    this.pendingSummary = emptyDropCounts();
+    this.summarySince = Date.now();
+    return summary;
+  }
+
+  /** Puts back counts whose summary could not be delivered. */
+  restoreSummary(summary: { counts: DropCounts; since: number }): void {
+    for (const reason of Object.keys(summary.counts) as DropReason[]) this.pendingSummary[reason] += summary.counts[reason];
+    this.summarySince = Math.min(this.summarySince, summary.since);
+  }
+
+  /** Prints what is pending now (used at shutdown, so the last drops are not left unsaid). */
+  flushWarning(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.warn();
+  }
+
+  private warn(): void {
+    const counts = this.pendingWarning;
+    const n = total(counts);
+    if (n === 0) return;
+    this.pendingWarning = emptyDropCounts();
+    this.lastWarningAt = Date.now();
+    const parts = (Object.keys(counts) as DropReason[]).filter((r) => counts[r] > 0).map((r) => `${counts[r]} ${r} (${REASON_TEXT[r]})`);
+    reportError(`dropped ${n} log record(s): ${parts.join(', ')}. ${this.describeLimits()}`);
+  }
+}
+
+export function total(counts: DropCounts): number {
+  return counts.queueFull + counts.tooLarge + counts.exportFailed + counts.rejected + counts.shutdown + counts.invalid;
+}

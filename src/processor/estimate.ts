@@ -1,0 +1,39 @@
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+
+/** Fixed cost of a queued record: the record object, its time and attribute containers. */
+export const RECORD_OVERHEAD_BYTES = 256;
+const NESTED_OBJECT_BYTES = 128;
+
+/**
+ * A cheap estimate of the memory a queued record holds, for the byte bound of the queue.
+ * It counts the body and top-level attribute keys and values (strings by length, arrays by length);
+ * nested objects count a fixed amount, so deep structures are under-estimated, never walked:
+ * this runs on the caller's path.
+ */
+export function estimateRecordBytes(record: ReadableLogRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES;
+  try {
+    bytes += estimateValue(record.body);
+    const attributes = record.attributes as Record<string, unknown> | undefined;
+    if (attributes !== undefined && attributes !== null) {
+      for (const key in attributes) bytes += key.length + estimateValue(attributes[key]);
+    }
+  } catch {
+    // A hostile attribute object (throwing proxy): the exporter will make it safe; count what we have.
+  }
+  return bytes;
+}
+
+function estimateValue(value: unknown): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length;
+    case 'object':
+      if (value === null) return 8;
+      if (Array.isArray(value)) return 16 + value.length * 16;
+      if (ArrayBuffer.isView(value)) return value.byteLength;
+      return NESTED_OBJECT_BYTES;
+    default:
+      return 8;
+  }
+}

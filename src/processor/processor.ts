@@ -1,0 +1,453 @@
+import type { Context } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
+import { reportError } from '../diagnostics.ts';
+import type { ExportFailureReason, ExportOutcome } from '../exporter/exporter.ts';
+import { AstralogLogRecord } from '../record.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
+import { BoundedQueue } from './bounded-queue.ts';
+import { DropReporter, emptyDropCounts, type DropCounts, type DropReason } from './drop-report.ts';
+import { estimateRecordBytes } from './estimate.ts';
+
+export interface ProcessorStats {
+  /** Records handed to onEmit. */
+  emitted: number;
+  /** Records Astralog accepted. */
+  exported: number;
+  dropped: DropCounts;
+  /** Records held: waiting for export, or kept after a failed one. */
+  queued: number;
+  queuedBytes: number;
+  /** Of `queued`, records kept after a failed export, waiting for the exporter to recover. */
+  retrying: number;
+  /** Records in exports under way. emitted = exported + dropped + queued + inFlight, always. */
+  inFlight: number;
+}
+
+/** An exporter that tells what became of each record (AstralogLogRecordExporter does). */
+interface DetailedExporter extends LogRecordExporter {
+  exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome>;
+  abortExports?(): void;
+}
+
+/** A record kept after a failed export. */
+interface RetryEntry {
+  record: ReadableLogRecord;
+  bytes: number;
+  seq: number;
+  attempts: number;
+}
+
+interface Batch {
+  records: ReadableLogRecord[];
+  sizes: number[];
+  /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
+  entries: RetryEntry[] | undefined;
+  minSeq: number;
+  timer: NodeJS.Timeout | undefined;
+  settled: boolean;
+}
+
+interface FlushWaiter {
+  target: number;
+  resolve: () => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+type FailureReason = ExportFailureReason | 'foreign' | 'abandoned';
+
+/** A batch failed by an exporter that gives only ExportResult can be tried this many times. */
+const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
+const MAX_BACKOFF_MS = 30_000;
+const DROP_WARNING_INTERVAL_MS = 5_000;
+const SCOPE = { name: PACKAGE_NAME, version: PACKAGE_VERSION };
+
+/**
+ * A batching LogRecordProcessor that bounds memory by record count and by estimated bytes, never
+ * makes the caller wait, and accounts for every record: emitted = exported + dropped (by reason)
+ * + queued + in flight, at every moment.
+ *
+ * - onEmit only estimates, enqueues or drops; exports start later (setImmediate, the interval
+ *   timer, flush), several at once up to maxConcurrentExports.
+ * - Records of a failed export are kept (within the same bounds) and sent again when the exporter
+ *   recovers; sending backs off while it fails.
+ * - forceFlush covers every record emitted before the call, even with other flushes or shutdown
+ *   under way; shutdown flushes within its deadline, then drops and counts what is left.
+ */
+export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
+  private readonly config: ProcessorConfig;
+  private readonly exporter: LogRecordExporter;
+  private readonly detailed: DetailedExporter | undefined;
+  private readonly queue: BoundedQueue<ReadableLogRecord>;
+  private readonly retry: BoundedQueue<RetryEntry>;
+  private readonly inFlight = new Set<Batch>();
+  private inFlightRecords = 0;
+  private readonly counters = { emitted: 0, exported: 0, dropped: emptyDropCounts() };
+  private readonly drops: DropReporter;
+  private readonly interval: NodeJS.Timeout;
+  private readonly waiters: FlushWaiter[] = [];
+  /** Records with seq below this must be dispatched now (a flush is waiting for them). */
+  private flushTarget = 0;
+  /** Retry entries a flush asked to send once more, regardless of backoff. */
+  private forcedRetries = 0;
+  private drainRequested = false;
+  private pumpScheduled = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private backoffUntil = 0;
+  private consecutiveFailures = 0;
+  private summaryInFlight = false;
+  private lastResource: ReadableLogRecord['resource'] | undefined;
+  private shutdownStarted = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: AstralogBatchLogRecordProcessorOptions) {
+    this.config = resolveProcessorConfig(options);
+    this.exporter = this.config.exporter;
+    this.detailed = typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
+    this.queue = new BoundedQueue(this.config.maxQueueSize, this.config.maxQueueBytes);
+    this.retry = new BoundedQueue(this.config.maxQueueSize, Number.POSITIVE_INFINITY);
+    this.drops = new DropReporter(
+      DROP_WARNING_INTERVAL_MS,
+      () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}; see stats().`,
+    );
+    this.interval = setInterval(() => this.onInterval(), this.config.flushIntervalMs);
+    this.interval.unref();
+  }
+
+  onEmit(record: ReadableLogRecord, _context?: Context): void {
+    this.counters.emitted++;
+    let held = false;
+    try {
+      if (this.shutdownStarted) return this.drop('shutdown', 1);
+      if (record === null || typeof record !== 'object') return this.drop('invalid', 1);
+      const bytes = estimateRecordBytes(record);
+      if (bytes > this.config.maxQueueBytes) return this.drop('tooLarge', 1);
+      if (this.retry.length > 0 && !this.fitsBesideRetries(1, bytes)) return this.drop('queueFull', 1);
+      if (!this.queue.push(record, bytes)) return this.drop('queueFull', 1);
+      held = true;
+      if (this.queue.length >= this.config.maxBatchSize) this.schedulePump();
+    } catch {
+      if (!held) this.drop('invalid', 1);
+    }
+  }
+
+  forceFlush(options?: ForceFlushOptions): Promise<void> {
+    const timeoutMs = options?.timeoutMillis ?? this.config.exportTimeoutMs + 1_000;
+    return this.flushPending(timeoutMs).then(() => this.exporterFlush());
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.shutdownOnce();
+    return this.shutdownPromise;
+  }
+
+  stats(): ProcessorStats {
+    return {
+      emitted: this.counters.emitted,
+      exported: this.counters.exported,
+      dropped: { ...this.counters.dropped },
+      queued: this.queue.length + this.retry.length,
+      queuedBytes: this.queue.bytes + this.retry.bytes,
+      retrying: this.retry.length,
+      inFlight: this.inFlightRecords,
+    };
+  }
+
+  private fitsBesideRetries(count: number, bytes: number): boolean {
+    return (
+      this.queue.length + this.retry.length + count <= this.config.maxQueueSize &&
+      this.queue.bytes + this.retry.bytes + bytes <= this.config.maxQueueBytes
+    );
+  }
+
+  private drop(reason: DropReason, count: number): void {
+    this.counters.dropped[reason] += count;
+    this.drops.add(reason, count);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.inFlight.size >= this.config.maxConcurrentExports) return;
+    this.pumpScheduled = true;
+    setImmediate(this.scheduledPump);
+  }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
+
+  private onInterval(): void {
+    if (this.queue.length === 0 && this.retry.length === 0) return;
+    this.drainRequested = true;
+    this.pump();
+  }
+
+  /** Starts exports while there is work and room. Re-entrant calls (a synchronous callback) loop here. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        while (this.inFlight.size < this.config.maxConcurrentExports) {
+          const batch = this.nextBatch();
+          if (batch === undefined) break;
+          this.startBatch(batch);
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.settleWaiters();
+  }
+
+  private nextBatch(): Batch | undefined {
+    const max = this.config.maxBatchSize;
+    if (this.forcedRetries > 0) {
+      const n = Math.min(this.forcedRetries, max, this.retry.length);
+      this.forcedRetries = n === 0 ? 0 : this.forcedRetries - n;
+      if (n > 0) return this.takeRetries(n);
+    }
+    const flushing = this.queue.length > 0 && this.queue.headSeq < this.flushTarget;
+    if (!flushing && Date.now() < this.backoffUntil) return undefined;
+    if (!flushing && this.retry.length > 0) return this.takeRetries(Math.min(this.retry.length, max)); // oldest first
+    if (this.queue.length === 0) {
+      this.drainRequested = false;
+      return undefined;
+    }
+    if (this.queue.length >= max || flushing || this.drainRequested) return this.takeQueued(max);
+    return undefined;
+  }
+
+  private takeQueued(max: number): Batch {
+    const minSeq = this.queue.headSeq;
+    const records: ReadableLogRecord[] = [];
+    const sizes: number[] = [];
+    this.queue.shiftInto(max, records, sizes);
+    return { records, sizes, entries: undefined, minSeq, timer: undefined, settled: false };
+  }
+
+  private takeRetries(n: number): Batch {
+    const entries: RetryEntry[] = [];
+    const sizes: number[] = [];
+    this.retry.shiftInto(n, entries, sizes);
+    let minSeq = Number.POSITIVE_INFINITY;
+    for (const e of entries) minSeq = Math.min(minSeq, e.seq);
+    return { records: entries.map((e) => e.record), sizes, entries, minSeq, timer: undefined, settled: false };
+  }
+
+  private startBatch(batch: Batch): void {
+    const n = batch.records.length;
+    this.inFlight.add(batch);
+    this.inFlightRecords += n;
+    // Guard against an exporter that never calls back: its records are then counted as failed.
+    batch.timer = setTimeout(() => this.complete(batch, allFailed(n, 'abandoned')), this.config.exportTimeoutMs + 1_000);
+    batch.timer.unref();
+    try {
+      if (this.detailed !== undefined) {
+        this.detailed.exportRecords(batch.records).then(
+          (outcome) => this.complete(batch, outcome),
+          () => this.complete(batch, allFailed(n, 'foreign')),
+        );
+      } else {
+        this.exporter.export(batch.records, (result) => this.complete(batch, outcomeOf(result, n)));
+      }
+    } catch {
+      this.complete(batch, allFailed(n, 'foreign'));
+    }
+  }
+
+  private complete(batch: Batch, outcome: ExportOutcome | FailedOutcome): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    clearTimeout(batch.timer);
+    this.inFlight.delete(batch);
+    this.inFlightRecords -= batch.records.length;
+    try {
+      this.account(batch, outcome);
+    } catch (error) {
+      reportError(`processor accounting failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.pump();
+  }
+
+  private account(batch: Batch, outcome: ExportOutcome | FailedOutcome): void {
+    this.counters.exported += outcome.delivered;
+    this.drop('rejected', outcome.rejected.badRequest);
+    this.drop('tooLarge', outcome.rejected.tooLarge);
+    const reason = (outcome.failureReason ?? 'foreign') as FailureReason;
+    if (outcome.failed.length > 0) {
+      this.backOff();
+      for (const i of outcome.failed) {
+        const entry = batch.entries?.[i] ?? {
+          record: batch.records[i] as ReadableLogRecord,
+          bytes: batch.sizes[i] as number,
+          seq: batch.minSeq + i,
+          attempts: 0,
+        };
+        this.keepForRetry(entry, reason);
+      }
+    } else if (outcome.delivered > 0) {
+      this.consecutiveFailures = 0;
+      this.backoffUntil = 0;
+      this.lastResource = resourceOf(batch.records[0]) ?? this.lastResource;
+      this.sendDropSummary();
+    }
+  }
+
+  /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
+  private keepForRetry(entry: RetryEntry, reason: FailureReason): void {
+    if (reason === 'shutdown') return this.drop('shutdown', 1);
+    // An abandoned export may still land: resending it could duplicate, so it is not retried.
+    if (reason === 'abandoned') return this.drop('exportFailed', 1);
+    // A paused key is not an attempt: those records wait as long as the bounds allow.
+    if (reason !== 'unauthorized') entry.attempts++;
+    if (this.detailed === undefined && entry.attempts >= MAX_ATTEMPTS_WITHOUT_DETAIL) return this.drop('exportFailed', 1);
+    if (this.shutdownStarted || !this.fitsBesideRetries(1, entry.bytes)) return this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
+    this.retry.push(entry, entry.bytes);
+  }
+
+  private backOff(): void {
+    this.consecutiveFailures++;
+    const delay = Math.min(MAX_BACKOFF_MS, this.config.flushIntervalMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
+    this.backoffUntil = Date.now() + delay;
+  }
+
+  /** Tells Astralog what was dropped, once the exporter works again. Not part of the accounting. */
+  private sendDropSummary(): void {
+    if (this.summaryInFlight || this.shutdownStarted || this.lastResource === undefined) return;
+    const summary = this.drops.takeSummary();
+    if (summary === undefined) return;
+    const { counts, since } = summary;
+    const record = new AstralogLogRecord(
+      Date.now(),
+      'warn',
+      13,
+      'astralog.sdk.dropped',
+      { ...counts, dropped_total: Object.values(counts).reduce((a, b) => a + b, 0), since: new Date(since).toISOString() },
+      undefined,
+      this.lastResource,
+      SCOPE,
+    );
+    this.summaryInFlight = true;
+    const done = (delivered: boolean) => {
+      this.summaryInFlight = false;
+      if (!delivered) this.drops.restoreSummary(summary);
+    };
+    try {
+      if (this.detailed !== undefined) {
+        this.detailed.exportRecords([record]).then((o) => done(o.delivered === 1), () => done(false));
+      } else {
+        this.exporter.export([record], (r) => done(r.code === ExportResultCode.SUCCESS));
+      }
+    } catch {
+      done(false);
+    }
+  }
+
+  private flushPending(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const target = this.queue.headSeq + this.queue.length;
+      this.flushTarget = Math.max(this.flushTarget, target);
+      this.forcedRetries = this.retry.length; // each kept record gets one more try now
+      const waiter: FlushWaiter = { target, resolve, timer: undefined };
+      this.waiters.push(waiter);
+      // Ref'd on purpose: whoever awaits a flush wants the process alive until it ends (bounded).
+      waiter.timer = setTimeout(() => this.releaseWaiter(waiter), timeoutMs);
+      this.pump();
+    });
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    for (const waiter of [...this.waiters]) if (this.flushedThrough(waiter.target)) this.releaseWaiter(waiter);
+  }
+
+  /** Every record with seq < target has been attempted: none queued, none in flight, forced retries sent. */
+  private flushedThrough(target: number): boolean {
+    if (this.queue.length > 0 && this.queue.headSeq < target) return false;
+    if (this.forcedRetries > 0) return false;
+    for (const batch of this.inFlight) if (batch.minSeq < target) return false;
+    return true;
+  }
+
+  private releaseWaiter(waiter: FlushWaiter): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index >= 0) this.waiters.splice(index, 1);
+    clearTimeout(waiter.timer);
+    waiter.resolve();
+  }
+
+  private async exporterFlush(): Promise<void> {
+    try {
+      await this.exporter.forceFlush();
+    } catch {
+      // an exporter's flush failing changes nothing for the caller
+    }
+  }
+
+  private async shutdownOnce(): Promise<void> {
+    try {
+      await this.shutdownWithinDeadline();
+    } catch (error) {
+      reportError(`processor shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async shutdownWithinDeadline(): Promise<void> {
+    this.shutdownStarted = true;
+    clearInterval(this.interval);
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    await this.flushPending(this.config.shutdownTimeoutMs);
+    // Past the deadline: what is still held will not be sent.
+    this.drop('shutdown', this.queue.length + this.retry.length);
+    this.queue.shiftInto(this.queue.length, [], []);
+    this.retry.shiftInto(this.retry.length, [], []);
+    this.detailed?.abortExports?.();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.resolve()
+        .then(() => this.exporter.shutdown())
+        .catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.records.length, 'shutdown'));
+    this.drops.flushWarning();
+  }
+}
+
+interface FailedOutcome {
+  delivered: number;
+  rejected: { badRequest: number; tooLarge: number };
+  failed: number[];
+  failureReason: FailureReason;
+}
+
+/** The resource of a record, read defensively (records may be hostile objects). */
+function resourceOf(record: ReadableLogRecord | undefined): ReadableLogRecord['resource'] | undefined {
+  try {
+    const resource = record?.resource;
+    return resource !== null && typeof resource === 'object' ? resource : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function allFailed(count: number, reason: FailureReason): FailedOutcome {
+  return { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: Array.from({ length: count }, (_, i) => i), failureReason: reason };
+}
+
+function outcomeOf(result: ExportResult, count: number): ExportOutcome | FailedOutcome {
+  if (result?.code === ExportResultCode.SUCCESS) {
+    return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
+  }
+  return allFailed(count, 'foreign');
+}

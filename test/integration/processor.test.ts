@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
+import { AstralogLogRecordExporter } from '../../src/index.ts';
+import { captureStderr, TEST_KEY } from '../support/exporting.ts';
+import { expectAccounted, tick } from '../support/processing.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { makeRecords } from '../support/records.ts';
+
+let receiver: Receiver;
+let stderr: ReturnType<typeof captureStderr>;
+let processor: AstralogBatchLogRecordProcessor | undefined;
+
+beforeEach(async () => {
+  receiver = await startReceiver({ apiKey: TEST_KEY });
+  stderr = captureStderr();
+});
+afterEach(async () => {
+  await processor?.shutdown();
+  processor = undefined;
+  await receiver.close();
+  stderr.restore();
+});
+
+type Event = { message: string; metadata: Record<string, unknown> };
+const userSeqs = () =>
+  (receiver.accepted as Event[]).filter((e) => e.message !== 'astralog.sdk.dropped').map((e) => e.metadata.seq as number);
+
+describe('processor + exporter against a loopback receiver', () => {
+  it('keeps records while the key is refused and delivers them, exactly once, after it is fixed', async () => {
+    receiver.setApiKey('rotated-key');
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, authRetryIntervalMs: 200 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 100 });
+    for (const r of makeRecords(500)) processor.onEmit(r);
+    await tick(150);
+    expect(processor.stats()).toMatchObject({ exported: 0, queued: 500 });
+    expectAccounted(processor.stats());
+    receiver.setApiKey(TEST_KEY);
+    await receiver.waitForEvents(500, 5_000);
+    await processor.forceFlush();
+    expect(userSeqs().sort((a, b) => a - b)).toEqual([...Array(500).keys()]);
+    expect(processor.stats()).toMatchObject({ emitted: 500, exported: 500, queued: 0, inFlight: 0 });
+    expect(stderr.lines().join('').match(/refused the API key/g)).toHaveLength(1);
+  });
+
+  it('rides out a 503 outage longer than the exporter budget, delivering everything once', async () => {
+    let outage = true;
+    receiver.setBehaviour(() => (outage ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 150 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 50, exportTimeoutMs: 150 });
+    for (const r of makeRecords(300)) processor.onEmit(r);
+    await tick(600);
+    expect(processor.stats().exported).toBe(0);
+    expect(processor.stats().retrying).toBeGreaterThan(0);
+    expectAccounted(processor.stats());
+    outage = false;
+    await receiver.waitForEvents(300, 10_000);
+    await processor.forceFlush();
+    expect(userSeqs().sort((a, b) => a - b)).toEqual([...Array(300).keys()]);
+    expect(processor.stats()).toMatchObject({ emitted: 300, exported: 300, queued: 0 });
+  });
+
+  it('tells Astralog what it dropped once sending works again', async () => {
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxQueueSize: 100, maxBatchSize: 100, flushIntervalMs: 60_000 });
+    for (const r of makeRecords(130)) processor.onEmit(r);
+    await processor.forceFlush();
+    await tick(50);
+    const summary = (receiver.accepted as Event[]).find((e) => e.message === 'astralog.sdk.dropped');
+    expect(summary).toMatchObject({ level: 'warn', service: 'checkout', metadata: { queueFull: 30, dropped_total: 30 } });
+    expect(processor.stats()).toMatchObject({ emitted: 130, exported: 100, dropped: { queueFull: 30 } });
+  });
+
+  it('isolates a poisoned record: the others arrive, it is counted as rejected', async () => {
+    receiver.setBehaviour((req) => ((req.events as Event[]).some((e) => e.message === 'event 7') ? { kind: 'status', status: 400 } : { kind: 'accept' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter });
+    for (const r of makeRecords(20)) processor.onEmit(r);
+    await processor.forceFlush();
+    expect(userSeqs()).toHaveLength(19);
+    expect(processor.stats()).toMatchObject({ exported: 19, dropped: { rejected: 1 } });
+    expectAccounted(processor.stats());
+  });
+
+  it('shuts down within its deadline against a black hole, with exact accounting', async () => {
+    receiver.setBehaviour(() => ({ kind: 'blackhole' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, shutdownTimeoutMs: 300, maxBatchSize: 100 });
+    for (const r of makeRecords(1000)) processor.onEmit(r);
+    await tick(20);
+    const started = Date.now();
+    await processor.shutdown();
+    expect(Date.now() - started).toBeLessThan(300 + 1000);
+    expect(processor.stats()).toMatchObject({ emitted: 1000, exported: 0, queued: 0, inFlight: 0, dropped: { shutdown: 1000 } });
+  });
+});

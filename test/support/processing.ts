@@ -1,0 +1,50 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { expect } from 'vitest';
+import type { ProcessorStats } from '../../src/processor/processor.ts';
+
+/** emitted = exported + dropped (all reasons) + queued + in flight. */
+export function expectAccounted(stats: ProcessorStats): void {
+  const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
+  expect(stats.exported + dropped + stats.queued + stats.inFlight, JSON.stringify(stats)).toBe(stats.emitted);
+}
+
+/**
+ * An in-process exporter whose answers the test controls: for scheduling and accounting tests
+ * where the network adds nothing (the HTTP paths have their own tests against real servers).
+ */
+export class ScriptedExporter implements LogRecordExporter {
+  readonly batches: ReadableLogRecord[][] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Decides each export's answer; 'hang' never calls back. */
+  answer: (batch: ReadableLogRecord[], index: number) => 'success' | 'fail' | 'hang' | { delayMs: number; then: 'success' | 'fail' } = () => 'success';
+  shutdowns = 0;
+
+  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    const index = this.batches.length;
+    this.batches.push(records);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const decision = this.answer(records, index);
+    const finish = (ok: boolean) => {
+      this.inFlight--;
+      done(ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error('scripted failure') });
+    };
+    if (decision === 'hang') return;
+    if (typeof decision === 'object') setTimeout(() => finish(decision.then === 'success'), decision.delayMs);
+    else setImmediate(() => finish(decision === 'success'));
+  }
+
+  exported(): ReadableLogRecord[] {
+    return this.batches.flat();
+  }
+
+  async forceFlush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
+    this.shutdowns++;
+  }
+}
+
+export const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,207 @@
+import { InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AstralogConfigError } from '../../src/config/errors.ts';
+import { BoundedQueue } from '../../src/processor/bounded-queue.ts';
+import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
+import { captureStderr } from '../support/exporting.ts';
+import { expectAccounted, ScriptedExporter, tick } from '../support/processing.ts';
+import { makeRecord, makeRecords } from '../support/records.ts';
+
+let stderr: ReturnType<typeof captureStderr>;
+const processors: AstralogBatchLogRecordProcessor[] = [];
+beforeEach(() => {
+  stderr = captureStderr();
+});
+afterEach(async () => {
+  await Promise.all(processors.splice(0).map((p) => p.shutdown()));
+  stderr.restore();
+});
+
+function processorWith(exporter: ScriptedExporter, options: Record<string, number> = {}): AstralogBatchLogRecordProcessor {
+  const p = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 60_000, ...options });
+  processors.push(p);
+  return p;
+}
+
+describe('BoundedQueue', () => {
+  it('bounds by count and bytes, keeps FIFO order across growth and wrap-around', () => {
+    const q = new BoundedQueue<number>(4000, 1_000_000);
+    const out: number[] = [];
+    const sizes: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2500; i++) expect(q.push(round * 10_000 + i, 10)).toBe(true);
+      q.shiftInto(2000, out, sizes);
+      expect(q.length).toBe(500 + round * 500);
+    }
+    expect(out.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(out[2000]).toBe(2000); // the rest of round 0 first
+    expect(out[2500]).toBe(10_000);
+    expect(out.every((v, i) => i === 0 || v > out[i - 1]!)).toBe(true);
+    expect(q.headSeq).toBe(6000);
+    expect(q.bytes).toBe(q.length * 10);
+    const small = new BoundedQueue<string>(2, 100);
+    expect([small.push('a', 60), small.push('b', 50), small.push('c', 10), small.push('d', 10)]).toEqual([true, false, true, false]);
+  });
+});
+
+describe('AstralogBatchLogRecordProcessor', () => {
+  it('drops what does not fit by count, at once, and counts it', () => {
+    const exporter = new ScriptedExporter();
+    const p = processorWith(exporter, { maxQueueSize: 10, maxBatchSize: 5 });
+    for (const r of makeRecords(15)) p.onEmit(r);
+    expect(p.stats()).toMatchObject({ emitted: 15, queued: 10, dropped: { queueFull: 5 } });
+    expectAccounted(p.stats());
+  });
+
+  it('drops by estimated bytes, and a record larger than the whole budget as tooLarge', () => {
+    const p = processorWith(new ScriptedExporter(), { maxQueueBytes: 64 * 1024 });
+    for (const r of makeRecords(10, { attributes: { blob: 'x'.repeat(10_000) } })) p.onEmit(r);
+    p.onEmit(makeRecord({ body: 'y'.repeat(100_000) }));
+    const s = p.stats();
+    expect(s.queued).toBe(6);
+    expect(s.queuedBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(s.dropped).toMatchObject({ queueFull: 4, tooLarge: 1 });
+    expectAccounted(s);
+  });
+
+  it('never exports on the caller path, then exports full batches with bounded concurrency', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => ({ delayMs: 20, then: 'success' });
+    const p = processorWith(exporter, { maxBatchSize: 100, maxConcurrentExports: 3 });
+    for (const r of makeRecords(1000)) p.onEmit(r);
+    expect(exporter.batches).toHaveLength(0); // nothing happened inside onEmit
+    await p.forceFlush();
+    expect(exporter.batches.map((b) => b.length)).toEqual(Array(10).fill(100));
+    expect(exporter.maxInFlight).toBe(3);
+    expect(p.stats()).toMatchObject({ emitted: 1000, exported: 1000, queued: 0, inFlight: 0 });
+  });
+
+  it('exports a partial batch on the interval timer', async () => {
+    const exporter = new ScriptedExporter();
+    const p = processorWith(exporter, { flushIntervalMs: 30 });
+    for (const r of makeRecords(3)) p.onEmit(r);
+    await tick(120);
+    expect(exporter.exported()).toHaveLength(3);
+    expect(p.stats().exported).toBe(3);
+  });
+
+  it('keeps records of failed exports within the bounds and delivers them once the exporter recovers', async () => {
+    const exporter = new ScriptedExporter();
+    let healthy = false;
+    exporter.answer = () => (healthy ? 'success' : 'fail');
+    const p = processorWith(exporter, { flushIntervalMs: 20, maxBatchSize: 50 });
+    for (const r of makeRecords(200)) p.onEmit(r);
+    await tick(100);
+    expect(p.stats().retrying).toBeGreaterThan(0);
+    expectAccounted(p.stats());
+    healthy = true;
+    await tick(400);
+    const seqs = exporter.batches.slice(-4).flat().map((r) => (r.attributes as { seq: number }).seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(p.stats()).toMatchObject({ emitted: 200, exported: 200, queued: 0 });
+  });
+
+  it('gives up on a batch an opaque exporter keeps failing, after a bounded number of attempts', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => 'fail';
+    const p = processorWith(exporter, { flushIntervalMs: 5 });
+    for (const r of makeRecords(3)) p.onEmit(r);
+    await p.forceFlush();
+    for (let i = 0; i < 10 && p.stats().queued > 0; i++) {
+      await tick(60);
+      await p.forceFlush();
+    }
+    expect(p.stats()).toMatchObject({ exported: 0, queued: 0, dropped: { exportFailed: 3 } });
+    expect(exporter.batches.length).toBe(5);
+  });
+
+  it('abandons an export whose callback never comes, counting its records', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => 'hang';
+    const p = processorWith(exporter, { exportTimeoutMs: 50 });
+    for (const r of makeRecords(4)) p.onEmit(r);
+    void p.forceFlush();
+    await tick(10);
+    expect(p.stats().inFlight).toBe(4);
+    await tick(1_200);
+    expect(p.stats()).toMatchObject({ inFlight: 0, dropped: { exportFailed: 4 } });
+    expectAccounted(p.stats());
+  });
+
+  it('flushes everything emitted before concurrent flushes and a shutdown', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = (_b, i) => ({ delayMs: 5 + (i % 3) * 10, then: 'success' });
+    const p = processorWith(exporter, { maxBatchSize: 64 });
+    for (const r of makeRecords(700)) p.onEmit(r);
+    const first = p.forceFlush();
+    for (const r of makeRecords(300)) p.onEmit(r);
+    const second = p.forceFlush();
+    const shutdown = p.shutdown();
+    await Promise.all([first, second, shutdown]);
+    expect(exporter.exported()).toHaveLength(1000);
+    expect(p.stats()).toMatchObject({ emitted: 1000, exported: 1000, queued: 0, inFlight: 0 });
+    expect(exporter.shutdowns).toBe(1);
+  });
+
+  it('resolves forceFlush even when the exporter fails fast, without spinning', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => 'fail';
+    const p = processorWith(exporter);
+    for (const r of makeRecords(10)) p.onEmit(r);
+    await p.forceFlush();
+    expect(exporter.batches).toHaveLength(1);
+    await p.forceFlush(); // re-sends the kept records once
+    expect(exporter.batches).toHaveLength(2);
+    expect(p.stats()).toMatchObject({ retrying: 10 });
+  });
+
+  it('shuts down within its deadline against a hung exporter, counting what is left', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => 'hang';
+    const p = processorWith(exporter, { shutdownTimeoutMs: 200, maxBatchSize: 10, maxConcurrentExports: 1 });
+    for (const r of makeRecords(50)) p.onEmit(r);
+    const started = Date.now();
+    await p.shutdown();
+    expect(Date.now() - started).toBeLessThan(200 + 1000);
+    expect(p.stats()).toMatchObject({ emitted: 50, exported: 0, queued: 0, inFlight: 0, dropped: { shutdown: 50 } });
+    expect(p.shutdown()).toBe(p.shutdown());
+    p.onEmit(makeRecord());
+    expect(p.stats().dropped.shutdown).toBe(51);
+    await p.forceFlush(); // resolves after shutdown too
+    expectAccounted(p.stats());
+  });
+
+  it('never throws from onEmit, whatever it is given', () => {
+    const p = processorWith(new ScriptedExporter());
+    const hostile = new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } });
+    expect(() => p.onEmit(null as never)).not.toThrow();
+    expect(() => p.onEmit(hostile as never)).not.toThrow();
+    expect(() => p.onEmit(makeRecord({ attributes: hostile as never }))).not.toThrow();
+    expect(p.stats()).toMatchObject({ emitted: 3, dropped: { invalid: 1 } });
+    expectAccounted(p.stats());
+  });
+
+  it('says it dropped records in one throttled line', () => {
+    const p = processorWith(new ScriptedExporter(), { maxQueueSize: 5, maxBatchSize: 5 });
+    for (const r of makeRecords(1000)) p.onEmit(r);
+    const lines = stderr.lines().filter((l) => l.includes('dropped'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/dropped 1 log record\(s\): 1 queueFull \(the queue was full\)\. Limits: maxQueueSize=5/);
+  });
+
+  it('works with a stock exporter through the OTel Logger', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const processor = new AstralogBatchLogRecordProcessor({ exporter });
+    const provider = new LoggerProvider({ processors: [processor] });
+    provider.getLogger('t').emit({ body: 'hello', attributes: { a: 1 } });
+    await provider.forceFlush();
+    expect(exporter.getFinishedLogRecords().map((r) => r.body)).toEqual(['hello']);
+    await provider.shutdown();
+  });
+
+  it('validates its options', () => {
+    expect(() => new AstralogBatchLogRecordProcessor({} as never)).toThrow(AstralogConfigError);
+    expect(() => new AstralogBatchLogRecordProcessor({ exporter: new ScriptedExporter(), maxBatchSize: 10, maxQueueSize: 5 })).toThrow(/maxBatchSize/);
+    expect(() => new AstralogBatchLogRecordProcessor({ exporter: new ScriptedExporter(), maxQueueSize: 0 })).toThrow(/maxQueueSize/);
+  });
+});
