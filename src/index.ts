@@ -1,6 +1,14 @@
+export { createAstralog } from './client/client.ts';
+export type { Astralog, AstralogStats, Metadata } from './client/client.ts';
+export type { LevelName } from './client/levels.ts';
 export { AstralogLogRecordExporter } from './exporter/exporter.ts';
 export type { ExportOutcome, ExportFailureReason, ExporterStats } from './exporter/exporter.ts';
+export { AstralogBatchLogRecordProcessor } from './processor/processor.ts';
+export type { ProcessorStats } from './processor/processor.ts';
+export type { DropCounts, DropReason } from './processor/drop-report.ts';
 export { AstralogConfigError } from './config/errors.ts';
 export { DEFAULT_ENDPOINT, DEFAULT_REDACT_KEYS } from './config/exporter-config.ts';
 export type { AstralogExporterOptions } from './config/exporter-config.ts';
+export type { AstralogBatchLogRecordProcessorOptions, AstralogProcessorLimits } from './config/processor-config.ts';
+export type { AstralogOptions } from './config/client-config.ts';
 export { PACKAGE_VERSION } from './version.ts';

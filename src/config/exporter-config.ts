@@ -87,7 +87,7 @@ export interface ExporterConfig {
   ca: string | Buffer | Array<string | Buffer> | undefined;
 }
 
-const KNOWN = new Set<string>([
+export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'apiKey',
   'endpoint',
   'projectId',
@@ -110,7 +110,7 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new AstralogConfigError('options', 'expected an options object with at least { apiKey }');
   }
-  rejectUnknownOptions('exporter', options, KNOWN);
+  rejectUnknownOptions('exporter', options, EXPORTER_OPTION_KEYS);
   const o = options as Partial<Record<keyof AstralogExporterOptions, unknown>>;
   const allowInsecureHttp = booleanOption('allowInsecureHttp', o.allowInsecureHttp, false);
   const maxEventBytes = integerOption('maxEventBytes', o.maxEventBytes, 256 * 1024, { min: 4096, max: 16 * 1024 * 1024 });

@@ -146,12 +146,26 @@ export function endpointOption(name: string, value: unknown, fallback: string, d
 export function rejectUnknownOptions(scope: string, options: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
     if (known.has(key)) continue;
-    const suggestion = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+    const lower = key.toLowerCase();
+    const suggestion = [...known].find((k) => editDistance(k.toLowerCase(), lower) <= 2);
     throw new AstralogConfigError(
       key,
       `unknown ${scope} option${suggestion ? ` (did you mean '${suggestion}'?)` : ''}; known options: ${[...known].join(', ')}`,
     );
   }
+}
+
+/** Levenshtein distance, for "did you mean" suggestions on short option names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 export function hasControlCharacter(value: string, allowTab = false): boolean {

@@ -1,0 +1,155 @@
+import { context, trace } from '@opentelemetry/api';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
+import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
+import { reportOnce } from '../diagnostics.ts';
+import { AstralogLogRecordExporter, type ExporterStats } from '../exporter/exporter.ts';
+import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
+import { AstralogLogRecord } from '../record.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
+import { LEVELS, levelFor, type Level } from './levels.ts';
+
+export type Metadata = Readonly<Record<string, unknown>>;
+
+export interface AstralogStats extends ProcessorStats {
+  /** Calls below the minimum level, dropped at the call (not part of `emitted`). */
+  filtered: number;
+  exporter: ExporterStats;
+}
+
+/** The client API shared with the other Astralog SDKs. No method throws into the application. */
+export interface Astralog {
+  debug(message: unknown, metadata?: Metadata): void;
+  info(message: unknown, metadata?: Metadata): void;
+  warn(message: unknown, metadata?: Metadata): void;
+  error(message: unknown, metadata?: Metadata): void;
+  /** Any level, custom ones included (`critical`, …). */
+  event(level: string, message: unknown, metadata?: Metadata): void;
+  /** Binds metadata (`trace_id` included) to everything logged inside `fn`, across awaits. */
+  withContext<T>(metadata: Metadata, fn: () => T): T;
+  /** Sends everything logged before the call. Never rejects. */
+  flush(): Promise<void>;
+  /** Flushes within shutdownTimeoutMs and stops; later calls are ignored. Idempotent. */
+  close(): Promise<void>;
+  stats(): AstralogStats;
+  /** The OTel LoggerProvider behind the client (register it globally to collect other OTel logs). */
+  readonly loggerProvider: LoggerProvider;
+}
+
+const EMPTY: Metadata = Object.freeze({});
+const SCOPE = Object.freeze({ name: PACKAGE_NAME, version: PACKAGE_VERSION });
+
+/**
+ * Creates a client: an OTel LoggerProvider with AstralogBatchLogRecordProcessor and
+ * AstralogLogRecordExporter. Throws AstralogConfigError for bad options; never afterwards.
+ */
+export function createAstralog(options: AstralogOptions): Astralog {
+  return new AstralogClient(options);
+}
+
+class AstralogClient implements Astralog {
+  readonly loggerProvider: LoggerProvider;
+  private readonly exporter: AstralogLogRecordExporter;
+  private readonly processor: AstralogBatchLogRecordProcessor;
+  private readonly resource: Resource;
+  private readonly minSeverity: number;
+  private readonly contextManager: ContextManagerState;
+  private filtered = 0;
+  private closed = false;
+  private closePromise: Promise<void> | undefined;
+
+  constructor(options: AstralogOptions) {
+    const config = resolveClientConfig(options);
+    this.exporter = new AstralogLogRecordExporter(config.exporter);
+    this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, ...config.limits });
+    this.resource =
+      config.service === undefined ? defaultResource() : defaultResource().merge(resourceFromAttributes({ 'service.name': config.service }));
+    this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [this.processor] });
+    this.minSeverity = config.minSeverity;
+    this.contextManager = ensureContextManager();
+    if (this.contextManager === 'failed') {
+      reportOnce(
+        'context-manager',
+        'could not register a context manager: another @opentelemetry/api version owns the OpenTelemetry globals ' +
+          '(npm ls @opentelemetry/api). Logs are sent, but trace_id correlation and withContext will not work.',
+      );
+    }
+  }
+
+  debug(message: unknown, metadata?: Metadata): void {
+    this.log(LEVELS.debug, message, metadata);
+  }
+
+  info(message: unknown, metadata?: Metadata): void {
+    this.log(LEVELS.info, message, metadata);
+  }
+
+  warn(message: unknown, metadata?: Metadata): void {
+    this.log(LEVELS.warn, message, metadata);
+  }
+
+  error(message: unknown, metadata?: Metadata): void {
+    this.log(LEVELS.error, message, metadata);
+  }
+
+  event(level: string, message: unknown, metadata?: Metadata): void {
+    this.log(levelFor(level), message, metadata);
+  }
+
+  withContext<T>(metadata: Metadata, fn: () => T): T {
+    if (metadata === null || typeof metadata !== 'object') return fn();
+    let bound: Metadata;
+    try {
+      bound = metadata instanceof Error ? { error: metadata } : { ...metadata };
+    } catch {
+      return fn(); // a hostile metadata object: run fn unbound rather than throw
+    }
+    return withBoundMetadata(bound, fn);
+  }
+
+  flush(): Promise<void> {
+    return this.processor.forceFlush();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.closePromise ??= this.loggerProvider.shutdown().catch(() => undefined);
+    return this.closePromise;
+  }
+
+  stats(): AstralogStats {
+    return { ...this.processor.stats(), filtered: this.filtered, exporter: this.exporter.stats() };
+  }
+
+  /**
+   * The hot path: everything that can wait (making values safe, serialising, sizing beyond a cheap
+   * estimate) happens later, in the exporter. Here: a level check, one context read, a shallow copy
+   * of the metadata (so the caller may reuse its object), one record.
+   */
+  private log(level: Level, message: unknown, metadata: Metadata | undefined): void {
+    if (level.severity < this.minSeverity) {
+      this.filtered++;
+      return;
+    }
+    if (this.closed) return;
+    try {
+      const active = context.active();
+      const bound = boundMetadata(active);
+      let attributes: Metadata;
+      if (metadata === undefined || metadata === null) attributes = bound ?? EMPTY;
+      else if (typeof metadata !== 'object') attributes = bound === undefined ? { metadata } : { ...bound, metadata };
+      else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
+      else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
+      const spanContext = trace.getSpan(active)?.spanContext();
+      this.processor.onEmit(
+        new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE),
+      );
+    } catch {
+      // A hostile metadata object (throwing getter or proxy): the call is dropped, never thrown.
+      this.processor.onEmit(
+        new AstralogLogRecord(Date.now(), level.text, level.severity, message, { 'astralog.metadata_unreadable': true }, undefined, this.resource, SCOPE),
+      );
+    }
+  }
+}
