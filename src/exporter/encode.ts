@@ -1,6 +1,7 @@
 import { isSpanContextValid } from '@opentelemetry/api';
-import type { HrTime } from '@opentelemetry/api';
+import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { JsonBuffer, jsonStringBytes } from './json-buffer.ts';
 import { KeyRedactor } from './redact.ts';
 import { SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
 
@@ -23,21 +24,36 @@ const SHORT_FIELD_LENGTH = 16;
 export const TRUNCATED_KEY = 'astralog.truncated';
 
 // severityNumber 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal.
-const LEVEL_BY_SEVERITY = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const LEVEL_BY_SEVERITY = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map(jsonStringBytes);
+const INFO = LEVEL_BY_SEVERITY[2] as Buffer;
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+interface Identity {
+  traceId: string | undefined;
+  /** Whether trace_id came from the attributes (then it is left out of metadata). */
+  promoted: boolean;
+  spanContext: SpanContext | undefined;
+}
 
 /**
- * Turns one OTel log record into one Astralog event, as a JSON string (DESIGN.md's mapping).
- * Runs at export time, per batch, never on the emitting caller's path. Never throws; the result
- * is valid JSON of at most `maxEventBytes` UTF-8 bytes. Not re-entrant: one per exporter.
+ * Turns OTel log records into Astralog events (DESIGN.md's mapping), written as UTF-8 JSON
+ * straight into a JsonBuffer. Runs at export time, per batch, never on the emitting caller's path.
+ * Never throws; each event is valid JSON of at most `maxEventBytes` bytes. Not re-entrant.
  */
 export class EventEncoder {
   private readonly config: EncoderConfig;
   private readonly writer: SafeJsonWriter;
+  /** For structured message bodies, whose JSON text is then written as a string. */
+  private readonly scratch = new JsonBuffer(1024);
+  private readonly scratchWriter: SafeJsonWriter;
+  /** For encodeEvent's string results. */
+  private readonly single = new JsonBuffer(1024);
   private readonly normalLimits: ValueLimits;
   private readonly compactLimits: ValueLimits;
-  private readonly projectIdField: string;
-  private readonly serviceByResource = new WeakMap<object, string>();
-  private readonly levelByText = new Map<string, string>();
+  private readonly projectIdField: Buffer;
+  private readonly serviceByResource = new WeakMap<object, Buffer>();
+  private readonly levelByText = new Map<string, Buffer>();
+  private readonly identity: Identity = { traceId: undefined, promoted: false, spanContext: undefined };
   private cachedSecond = Number.NaN;
   private cachedSecondText = '';
 
@@ -47,7 +63,7 @@ export class EventEncoder {
       maxStringLength: config.maxStringLength,
       maxDepth: config.maxDepth,
       maxItems: MAX_ITEMS,
-      budgetChars: config.maxEventBytes,
+      budgetBytes: config.maxEventBytes,
     };
     // Second try for an event over the cap: much shorter values, so one huge value costs
     // only itself and the rest of the event survives.
@@ -55,53 +71,64 @@ export class EventEncoder {
       maxStringLength: Math.min(config.maxStringLength, Math.max(64, Math.floor(config.maxEventBytes / 64))),
       maxDepth: Math.min(config.maxDepth, 5),
       maxItems: 50,
-      budgetChars: config.maxEventBytes,
+      budgetBytes: config.maxEventBytes,
     };
-    this.writer = new SafeJsonWriter(this.normalLimits, new KeyRedactor(config.redactKeys));
-    this.projectIdField = config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId);
+    const redactor = new KeyRedactor(config.redactKeys);
+    this.writer = new SafeJsonWriter(this.single, this.normalLimits, redactor);
+    this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, redactor);
+    this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
   }
 
+  /** One event as a JSON string (the exporter writes batches with encodeInto instead). */
   encodeEvent(record: ReadableLogRecord): string {
+    this.single.pos = 0;
+    this.encodeInto(this.single, record);
+    return this.single.toString(0, this.single.pos);
+  }
+
+  /** Appends one event at `buf.pos`. */
+  encodeInto(buf: JsonBuffer, record: ReadableLogRecord): void {
+    const start = buf.pos;
+    const max = this.config.maxEventBytes;
     try {
-      const full = this.encodeWith(record, this.normalLimits, undefined);
-      if (!this.writer.overflow && this.fits(full)) return full;
-      const note = `event exceeded maxEventBytes (${this.config.maxEventBytes}); values shortened`;
-      const compact = this.encodeWith(record, this.compactLimits, note);
-      if (!this.writer.overflow && this.fits(compact)) return compact;
-      return this.encodeMinimal(record, `event exceeded maxEventBytes (${this.config.maxEventBytes}); metadata dropped`);
+      this.writeEvent(buf, record, this.normalLimits, undefined);
+      if (!this.writer.overflow && buf.pos - start <= max) return;
+      buf.pos = start;
+      this.writeEvent(buf, record, this.compactLimits, `event exceeded maxEventBytes (${max}); values shortened`);
+      if (!this.writer.overflow && buf.pos - start <= max) return;
+      buf.pos = start;
+      this.writeMinimal(buf, record, `event exceeded maxEventBytes (${max}); metadata dropped`);
     } catch (error) {
       // Unreachable by design (the writer contains every failure); kept so one record can never fail a batch.
+      buf.pos = start;
       try {
-        return this.encodeMinimal(record, `record could not be encoded: ${describeFailure(error)}`);
+        this.writeMinimal(buf, record, `record could not be encoded: ${describeFailure(error)}`);
       } catch {
-        const now = nowHrTime();
-        return `{"timestamp":"${new Date(now[0] * 1000).toISOString().slice(0, 19)}.000000000Z","level":"error","message":"[astralog: a log record could not be encoded]","service":${JSON.stringify(this.config.service ?? 'unknown_service')}${this.projectIdField},"metadata":{}}`;
+        buf.pos = start;
+        this.writeUnreadable(buf);
       }
     }
   }
 
-  private fits(json: string): boolean {
-    // Every UTF-16 unit of JSON.stringify output is at most 3 UTF-8 bytes (lone surrogates are escaped).
-    return json.length * 3 <= this.config.maxEventBytes || Buffer.byteLength(json) <= this.config.maxEventBytes;
-  }
-
-  private encodeWith(record: ReadableLogRecord, limits: ValueLimits, truncatedNote: string | undefined): string {
+  private writeEvent(buf: JsonBuffer, record: ReadableLogRecord, limits: ValueLimits, truncatedNote: string | undefined): void {
     const w = this.writer;
-    w.reset(limits);
-    const attributes = (record.attributes ?? {}) as Record<string, unknown>;
-    const explicitTraceId = promotableTraceId(attributes.trace_id);
-    const spanContext = record.spanContext !== undefined && isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
-    const traceId = explicitTraceId ?? spanContext?.traceId;
+    w.reset(buf, limits);
+    const attributes = (record.attributes ?? EMPTY) as Record<string, unknown>;
+    const id = identityOf(record, attributes, this.identity);
 
-    w.out = this.head(record);
-    this.writeMessage(record);
-    w.out += ',"service":' + this.serviceOf(record);
-    if (traceId !== undefined) w.out += ',"trace_id":' + JSON.stringify(truncate(traceId, MAX_ID_LENGTH));
-    w.out += this.projectIdField + ',"metadata":{';
-
-    let written = w.writeMembers(attributes, 1, explicitTraceId === undefined ? undefined : 'trace_id', true);
-    if (spanContext !== undefined && !('span_id' in attributes)) {
-      if (w.writeMember('span_id', spanContext.spanId, 1, written === 0)) written++;
+    this.writeHead(buf, record, undefined);
+    this.writeMessage(record, limits.maxStringLength);
+    buf.ascii(',"service":');
+    buf.raw(this.serviceOf(record));
+    if (id.traceId !== undefined) {
+      buf.ascii(',"trace_id":');
+      buf.string(truncate(id.traceId, MAX_ID_LENGTH));
+    }
+    buf.raw(this.projectIdField);
+    buf.ascii(',"metadata":{');
+    let written = w.writeMembers(attributes, 1, id.promoted ? 'trace_id' : undefined, true);
+    if (id.spanContext !== undefined && !('span_id' in attributes)) {
+      if (w.writeMember('span_id', id.spanContext.spanId, 1, written === 0)) written++;
     }
     if (typeof record.eventName === 'string' && record.eventName !== '' && !('event.name' in attributes)) {
       if (w.writeMember('event.name', record.eventName, 1, written === 0)) written++;
@@ -110,8 +137,7 @@ export class EventEncoder {
       if (w.writeMember('otel.dropped_attributes_count', record.droppedAttributesCount, 1, written === 0)) written++;
     }
     if (truncatedNote !== undefined) w.writeMember(TRUNCATED_KEY, truncatedNote, 1, written === 0);
-    w.out += '}}';
-    return w.out;
+    buf.ascii('}}');
   }
 
   /**
@@ -119,54 +145,86 @@ export class EventEncoder {
    * empty message does not fit (fields full of characters that escape to 6 bytes), the level,
    * service and trace id are shortened too, to lengths that fit the smallest allowed cap.
    */
-  private encodeMinimal(record: ReadableLogRecord, note: string): string {
-    const w = this.writer;
-    const attributes = (record.attributes ?? {}) as Record<string, unknown>;
-    const explicitTraceId = promotableTraceIdSafe(attributes);
-    const spanContext = record.spanContext !== undefined && isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
-    const traceId = explicitTraceId ?? spanContext?.traceId;
-    const metadata = ',"metadata":' + JSON.stringify({ [TRUNCATED_KEY]: note }) + '}';
-    const build = (messageChars: number, tight: boolean): string => {
-      w.reset({ ...this.compactLimits, maxStringLength: Math.max(1, messageChars) });
-      w.out = tight ? this.head(record, SHORT_FIELD_LENGTH) : this.head(record);
-      if (messageChars > 0) this.writeMessage(record);
-      else w.out += '""';
-      const service = this.serviceOf(record);
-      w.out += ',"service":' + (tight ? JSON.stringify(truncate(JSON.parse(service) as string, SHORT_FIELD_LENGTH)) : service);
-      if (traceId !== undefined) w.out += ',"trace_id":' + JSON.stringify(truncate(traceId, tight ? SHORT_FIELD_LENGTH : MAX_ID_LENGTH));
-      w.out += this.projectIdField + metadata;
-      return w.out;
+  private writeMinimal(buf: JsonBuffer, record: ReadableLogRecord, note: string): void {
+    const start = buf.pos;
+    let id: Identity;
+    try {
+      id = identityOf(record, (record.attributes ?? EMPTY) as Record<string, unknown>, this.identity);
+    } catch {
+      id = { traceId: undefined, promoted: false, spanContext: undefined };
+    }
+    const write = (messageChars: number, tight: boolean): boolean => {
+      buf.pos = start;
+      this.writer.reset(buf, { ...this.compactLimits, maxStringLength: Math.max(1, messageChars) });
+      this.writeHead(buf, record, tight ? SHORT_FIELD_LENGTH : undefined);
+      if (messageChars > 0) this.writeMessage(record, messageChars);
+      else buf.ascii('""');
+      buf.ascii(',"service":');
+      if (tight) buf.string(truncate(JSON.parse(this.serviceOf(record).toString('utf8')) as string, SHORT_FIELD_LENGTH));
+      else buf.raw(this.serviceOf(record));
+      if (id.traceId !== undefined) {
+        buf.ascii(',"trace_id":');
+        buf.string(truncate(id.traceId, tight ? SHORT_FIELD_LENGTH : MAX_ID_LENGTH));
+      }
+      buf.raw(this.projectIdField);
+      buf.ascii(',"metadata":{');
+      buf.string(TRUNCATED_KEY);
+      buf.byte(0x3a);
+      buf.string(note);
+      buf.ascii('}}');
+      return buf.pos - start <= this.config.maxEventBytes;
     };
     // Escapes can take 6 bytes per character: start from a length that surely fits, then halve.
     let chars = Math.max(0, Math.floor(this.config.maxEventBytes / 6) - 256);
-    let json = build(chars, false);
-    while (!this.fits(json) && chars > 0) {
+    let fits = write(chars, false);
+    while (!fits && chars > 0) {
       chars = Math.floor(chars / 2);
-      json = build(chars, false);
+      fits = write(chars, false);
     }
-    return this.fits(json) ? json : build(0, true);
+    if (!fits) write(0, true);
   }
 
-  private head(record: ReadableLogRecord, maxLevelLength?: number): string {
-    const level = maxLevelLength === undefined ? this.levelOf(record) : JSON.stringify(truncate(JSON.parse(this.levelOf(record)) as string, maxLevelLength));
-    return '{"timestamp":"' + this.timestampOf(record) + '","level":' + level + ',"message":';
+  /** A record that cannot even be read (null, a throwing proxy): still a valid, visible event. */
+  private writeUnreadable(buf: JsonBuffer): void {
+    buf.ascii('{"timestamp":"');
+    this.writeTimestamp(buf, nowHrTime());
+    buf.ascii('","level":"error","message":"[astralog: a log record could not be encoded]","service":');
+    buf.string(this.config.service ?? 'unknown_service');
+    buf.raw(this.projectIdField);
+    buf.ascii(',"metadata":{}}');
   }
 
-  private writeMessage(record: ReadableLogRecord): void {
-    const w = this.writer;
+  private writeHead(buf: JsonBuffer, record: ReadableLogRecord, maxLevelLength: number | undefined): void {
+    buf.ascii('{"timestamp":"');
+    // The SDK's own records carry epoch milliseconds: read them without building an HrTime.
+    const timeMs = (record as { timeMs?: unknown }).timeMs;
+    if (typeof timeMs === 'number' && timeMs >= 0 && timeMs < 253_402_300_800_000) {
+      const seconds = Math.floor(timeMs / 1000);
+      this.writeTimestampParts(buf, seconds, Math.round((timeMs - seconds * 1000) * 1e6));
+    } else {
+      this.writeTimestamp(buf, validHrTime(record.hrTime) ?? validHrTime(record.hrTimeObserved) ?? nowHrTime());
+    }
+    buf.ascii('","level":');
+    const level = this.levelOf(record);
+    if (maxLevelLength === undefined) buf.raw(level);
+    else buf.string(truncate(JSON.parse(level.toString('utf8')) as string, maxLevelLength));
+    buf.ascii(',"message":');
+  }
+
+  private writeMessage(record: ReadableLogRecord, maxChars: number): void {
+    const buf = this.writer.buf;
     const body = record.body;
     if (typeof body === 'string') {
-      w.writeString(body);
+      buf.string(body.length > maxChars ? truncate(body, maxChars) : body);
     } else if (body === undefined || body === null) {
-      w.writeString(typeof record.eventName === 'string' ? record.eventName : '');
+      buf.string(typeof record.eventName === 'string' ? truncate(record.eventName, maxChars) : '');
     } else if (typeof body === 'object') {
-      // A structured body becomes its JSON text; written through the safe writer, then quoted.
-      const prefix = w.out;
-      w.out = '';
-      w.writeValue(body, 1);
-      const json = w.out;
-      w.out = prefix;
-      w.writeString(json);
+      // A structured body becomes its JSON text, written through the safe writer, then quoted.
+      this.scratch.pos = 0;
+      this.scratchWriter.reset(this.scratch, this.writer.limits);
+      this.scratchWriter.writeValue(body, 1);
+      if (this.scratchWriter.overflow) this.writer.overflow = true;
+      buf.string(truncate(this.scratch.toString(0, this.scratch.pos), maxChars));
     } else {
       // Functions and symbols: String() runs user code (toString, Symbol.toPrimitive) that may throw.
       let text: string;
@@ -175,38 +233,46 @@ export class EventEncoder {
       } catch (error) {
         text = describeFailure(error);
       }
-      w.writeString(text);
+      buf.string(truncate(text, maxChars));
     }
   }
 
-  private timestampOf(record: ReadableLogRecord): string {
-    const time = validHrTime(record.hrTime) ?? validHrTime(record.hrTimeObserved) ?? nowHrTime();
-    const [seconds, nanos] = time;
+  private writeTimestamp(buf: JsonBuffer, time: HrTime): void {
+    this.writeTimestampParts(buf, time[0], time[1]);
+  }
+
+  private writeTimestampParts(buf: JsonBuffer, seconds: number, nanos: number): void {
+    if (nanos >= 1e9) {
+      seconds += 1;
+      nanos -= 1e9;
+    }
     if (seconds !== this.cachedSecond) {
       this.cachedSecond = seconds;
-      this.cachedSecondText = new Date(seconds * 1000).toISOString().slice(0, 19);
+      this.cachedSecondText = new Date(seconds * 1000).toISOString().slice(0, 19) + '.';
     }
-    return this.cachedSecondText + '.' + String(nanos).padStart(9, '0') + 'Z';
+    buf.ascii(this.cachedSecondText);
+    buf.nineDigits(nanos);
+    buf.byte(0x5a); // Z
   }
 
-  private levelOf(record: ReadableLogRecord): string {
+  private levelOf(record: ReadableLogRecord): Buffer {
     const text = record.severityText;
     if (typeof text === 'string' && text !== '') {
       let level = this.levelByText.get(text);
       if (level === undefined) {
-        level = JSON.stringify(truncate(text.toLowerCase(), MAX_LEVEL_LENGTH));
+        level = jsonStringBytes(truncate(text.toLowerCase(), MAX_LEVEL_LENGTH));
         if (this.levelByText.size < 256) this.levelByText.set(text, level);
       }
       return level;
     }
     const n = record.severityNumber;
-    if (typeof n === 'number' && n >= 1 && n <= 24) return '"' + LEVEL_BY_SEVERITY[Math.floor((n - 1) / 4)] + '"';
-    return '"info"';
+    if (typeof n === 'number' && n >= 1 && n <= 24) return LEVEL_BY_SEVERITY[Math.floor((n - 1) / 4)] as Buffer;
+    return INFO;
   }
 
-  private serviceOf(record: ReadableLogRecord): string {
+  private serviceOf(record: ReadableLogRecord): Buffer {
     const resource = record.resource;
-    if (resource === null || typeof resource !== 'object') return JSON.stringify(this.config.service ?? 'unknown_service');
+    if (resource === null || typeof resource !== 'object') return jsonStringBytes(this.config.service ?? 'unknown_service');
     let service = this.serviceByResource.get(resource);
     if (service === undefined) {
       let fromResource: unknown;
@@ -217,25 +283,27 @@ export class EventEncoder {
       }
       const named = typeof fromResource === 'string' && fromResource !== '' ? fromResource : undefined;
       const real = named !== undefined && !named.startsWith('unknown_service') ? named : undefined;
-      service = JSON.stringify(truncate(real ?? this.config.service ?? named ?? 'unknown_service', 256));
+      service = jsonStringBytes(truncate(real ?? this.config.service ?? named ?? 'unknown_service', 256));
       this.serviceByResource.set(resource, service);
     }
     return service;
   }
 }
 
+/** Fills `into` (reused: this runs once per event) with the event's trace identity. */
+function identityOf(record: ReadableLogRecord, attributes: Record<string, unknown>, into: Identity): Identity {
+  const explicit = promotableTraceId(attributes.trace_id);
+  const spanContext = record.spanContext !== undefined && isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
+  into.traceId = explicit ?? spanContext?.traceId;
+  into.promoted = explicit !== undefined;
+  into.spanContext = spanContext;
+  return into;
+}
+
 function promotableTraceId(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return undefined;
-}
-
-function promotableTraceIdSafe(attributes: Record<string, unknown>): string | undefined {
-  try {
-    return promotableTraceId(attributes.trace_id);
-  } catch {
-    return undefined;
-  }
 }
 
 function validHrTime(time: HrTime | undefined): HrTime | undefined {

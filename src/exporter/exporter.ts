@@ -3,6 +3,7 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
 import { EventEncoder } from './encode.ts';
+import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
 import { HttpTransport, TransportError, type TransportResponse } from './transport.ts';
 
@@ -36,6 +37,16 @@ export interface ExporterStats {
 /** JSON framing of a request body around the events. */
 const BODY_OPEN = '{"events":[';
 const BODY_CLOSE = ']}';
+const BODY_OPEN_BYTES = Buffer.from(BODY_OPEN);
+const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
+
+/** A batch encoded once: request-framed bytes, and where each event lies in them. */
+interface EncodedBatch {
+  bytes: Buffer;
+  length: number;
+  starts: number[];
+  ends: number[];
+}
 
 let nextExporterId = 1;
 
@@ -181,81 +192,99 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome): Promise<ExportOutcome> {
     if (!Array.isArray(records) || records.length === 0) return outcome;
     const deadline = Date.now() + this.config.exportTimeoutMs;
-    const events = new Array<string>(records.length);
-    for (let i = 0; i < records.length; i++) events[i] = this.encoder.encodeEvent(records[i] as ReadableLogRecord);
-    for (const chunk of this.chunkByRequestSize(events)) {
-      await this.sendEvents(events, chunk, deadline, outcome);
+    const batch = this.encodeBatch(records);
+    for (const [first, last] of this.chunkByRequestSize(batch)) {
+      await this.sendEvents(batch, first, last, deadline, outcome);
     }
     return outcome;
   }
 
-  /** Splits event indexes into runs whose request body stays within maxRequestBytes. */
-  private chunkByRequestSize(events: string[]): number[][] {
-    const all = events.map((_, i) => i);
-    const max = this.config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
-    let chars = 0;
-    for (const e of events) chars += e.length + 1;
-    if (chars * 3 <= max) return [all]; // surely fits: skip measuring bytes
-    const chunks: number[][] = [];
-    let current: number[] = [];
-    let size = 0;
-    for (let i = 0; i < events.length; i++) {
-      const bytes = Buffer.byteLength(events[i] as string) + 1;
-      if (current.length > 0 && size + bytes > max) {
-        chunks.push(current);
-        current = [];
-        size = 0;
-      }
-      current.push(i);
-      size += bytes;
+  /**
+   * Encodes every record into one buffer, already framed as a request body: `{"events":[e0,e1,…]}`.
+   * Sending the whole batch is then a slice of it, with no copy.
+   */
+  private encodeBatch(records: readonly ReadableLogRecord[]): EncodedBatch {
+    const n = records.length;
+    const buf = new JsonBuffer(Math.max(16 * 1024, n * 384));
+    const starts = new Array<number>(n);
+    const ends = new Array<number>(n);
+    buf.ascii(BODY_OPEN);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) buf.byte(0x2c);
+      starts[i] = buf.pos;
+      this.encoder.encodeInto(buf, records[i] as ReadableLogRecord);
+      ends[i] = buf.pos;
     }
-    if (current.length > 0) chunks.push(current);
+    buf.ascii(BODY_CLOSE);
+    return { bytes: buf.bytes, length: buf.pos, starts, ends };
+  }
+
+  /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
+  private chunkByRequestSize(batch: EncodedBatch): Array<[number, number]> {
+    const n = batch.starts.length;
+    if (batch.length <= this.config.maxRequestBytes) return [[0, n - 1]];
+    const max = this.config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
+    const chunks: Array<[number, number]> = [];
+    let first = 0;
+    for (let i = 1; i < n; i++) {
+      // bytes of events first..i with their separating commas
+      if ((batch.ends[i] as number) - (batch.starts[first] as number) > max) {
+        chunks.push([first, i - 1]);
+        first = i;
+      }
+    }
+    chunks.push([first, n - 1]);
     return chunks;
   }
 
-  /** Sends the events at `indexes` as one request, retrying, splitting on 400/413, within `deadline`. */
-  private async sendEvents(events: string[], indexes: number[], deadline: number, outcome: ExportOutcome): Promise<void> {
-    if (this.abortController.signal.aborted) return this.fail(outcome, indexes, 'shutdown');
-    if (Date.now() < this.authBlockedUntil) return this.fail(outcome, indexes, 'unauthorized');
+  /** The request body for events first..last: the whole buffer when it is the whole batch, else a copy. */
+  private bodyOf(batch: EncodedBatch, first: number, last: number): Buffer {
+    if (first === 0 && last === batch.starts.length - 1) return batch.bytes.subarray(0, batch.length);
+    return Buffer.concat([BODY_OPEN_BYTES, batch.bytes.subarray(batch.starts[first], batch.ends[last]), BODY_CLOSE_BYTES]);
+  }
 
-    let body = BODY_OPEN;
-    for (let i = 0; i < indexes.length; i++) body += (i === 0 ? '' : ',') + events[indexes[i] as number];
-    const payload = await this.transport.encodeBody(body + BODY_CLOSE);
+  /** Sends events first..last as one request, retrying, splitting on 400/413, within `deadline`. */
+  private async sendEvents(batch: EncodedBatch, first: number, last: number, deadline: number, outcome: ExportOutcome): Promise<void> {
+    const count = last - first + 1;
+    if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
+    if (Date.now() < this.authBlockedUntil) return this.fail(outcome, first, last, 'unauthorized');
+
+    const payload = await this.transport.encodeBody(this.bodyOf(batch, first, last));
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) return this.fail(outcome, indexes, 'retriesExhausted');
+      if (remaining <= 0) return this.fail(outcome, first, last, 'retriesExhausted');
       this.counters.requests++;
       let response: TransportResponse;
       try {
         response = await this.transport.send(payload, remaining, this.abortController.signal);
       } catch (error) {
-        if (this.abortController.signal.aborted) return this.fail(outcome, indexes, 'shutdown');
+        if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
         if (!this.retryPolicy.isRetryableError(error)) {
           reportOnce(`${this.id}:net:${(error as TransportError).code}`, `cannot reach Astralog at ${this.config.url.origin}: ${describeError(error)}`);
-          return this.fail(outcome, indexes, 'network');
+          return this.fail(outcome, first, last, 'network');
         }
-        if (!(await this.backoff(attempt, undefined, deadline))) return this.fail(outcome, indexes, 'retriesExhausted', error);
+        if (!(await this.backoff(attempt, undefined, deadline))) return this.fail(outcome, first, last, 'retriesExhausted', error);
         continue;
       }
 
       const status = response.status;
       if (status >= 200 && status < 300) {
         this.onAccepted();
-        outcome.delivered += indexes.length;
-        this.counters.delivered += indexes.length;
+        outcome.delivered += count;
+        this.counters.delivered += count;
         return;
       }
       if (status === 401 || status === 403) {
         this.onUnauthorized(status);
-        return this.fail(outcome, indexes, 'unauthorized');
+        return this.fail(outcome, first, last, 'unauthorized');
       }
       if (status === 400 || status === 413) {
-        if (indexes.length > 1) {
+        if (count > 1) {
           // Halve until the offending event is alone, so every good event still arrives.
-          const middle = indexes.length >> 1;
-          await this.sendEvents(events, indexes.slice(0, middle), deadline, outcome);
-          await this.sendEvents(events, indexes.slice(middle), deadline, outcome);
+          const middle = first + (count >> 1);
+          await this.sendEvents(batch, first, middle - 1, deadline, outcome);
+          await this.sendEvents(batch, middle, last, deadline, outcome);
           return;
         }
         this.reject(outcome, status, response.body);
@@ -266,10 +295,10 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           `${this.id}:status:${status}`,
           `Astralog at ${this.config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
         );
-        return this.fail(outcome, indexes, 'httpError');
+        return this.fail(outcome, first, last, 'httpError');
       }
       if (!(await this.backoff(attempt, parseRetryAfter(response.retryAfter), deadline))) {
-        return this.fail(outcome, indexes, 'retriesExhausted', `HTTP ${status}`);
+        return this.fail(outcome, first, last, 'retriesExhausted', `HTTP ${status}`);
       }
     }
   }
@@ -285,14 +314,15 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     return !this.abortController.signal.aborted;
   }
 
-  private fail(outcome: ExportOutcome, indexes: number[], reason: ExportFailureReason, cause?: unknown): void {
-    for (const i of indexes) outcome.failed.push(i);
+  /** Records first..last were not delivered, for a reason a later attempt may cure. */
+  private fail(outcome: ExportOutcome, first: number, last: number, reason: ExportFailureReason, cause?: unknown): void {
+    for (let i = first; i <= last; i++) outcome.failed.push(i);
     outcome.failureReason ??= reason;
-    this.counters.failed[reason] += indexes.length;
+    this.counters.failed[reason] += last - first + 1;
     if (reason === 'retriesExhausted') {
       reportThrottled(
         `${this.id}:exhausted`,
-        `Astralog export gave up on ${indexes.length} record(s) after retries within ${this.config.exportTimeoutMs} ms` +
+        `Astralog export gave up on ${last - first + 1} record(s) after retries within ${this.config.exportTimeoutMs} ms` +
           (cause === undefined ? '' : ` (last error: ${typeof cause === 'string' ? cause : describeError(cause)})`),
       );
     }

@@ -1,3 +1,4 @@
+import type { JsonBuffer } from './json-buffer.ts';
 import { REDACTED, type KeyRedactor } from './redact.ts';
 
 export interface ValueLimits {
@@ -7,36 +8,40 @@ export interface ValueLimits {
   maxDepth: number;
   /** Array items, object keys, Map and Set entries kept of one container. */
   maxItems: number;
-  /** Stop early once the output passes this many characters (the caller re-encodes smaller). */
-  budgetChars: number;
+  /** Stop early once the event passes this many bytes (the caller re-encodes smaller). */
+  budgetBytes: number;
 }
 
 const MAX_KEY_LENGTH = 256;
+const REDACTED_JSON = `"${REDACTED}"`;
 
 /**
- * Writes arbitrary JavaScript values as JSON that is always valid and bounded: cycles, BigInt,
- * Errors (with cause), Dates, Maps, Sets, binary data, symbols, functions, NaN/Infinity,
- * throwing getters and hostile proxies included. Nothing in here may throw to its caller: any
- * value whose inspection throws is rolled back and replaced by a marker.
+ * Writes arbitrary JavaScript values as JSON into a JsonBuffer, always valid and bounded: cycles,
+ * BigInt, Errors (with cause), Dates, Maps, Sets, binary data, symbols, functions, NaN/Infinity,
+ * throwing getters and hostile proxies included. Nothing in here may throw to its caller: a value
+ * whose inspection throws is rolled back (the buffer position is reset) and replaced by a marker.
  *
- * One writer is reused for every event of an exporter (it is not re-entrant); output accumulates
- * in `out`, which the caller resets.
+ * One writer serves every event of an encoder (it is not re-entrant); `reset` points it at the
+ * buffer and the start of the event being written.
  */
 export class SafeJsonWriter {
-  out = '';
-  /** Set once `out` passed `limits.budgetChars`; everything after that is written as null. */
+  /** Set once the event passed `limits.budgetBytes`; everything after that is written as null. */
   overflow = false;
   limits: ValueLimits;
+  buf: JsonBuffer;
+  private eventStart = 0;
   private readonly redactor: KeyRedactor;
   private readonly ancestors: object[] = [];
 
-  constructor(limits: ValueLimits, redactor: KeyRedactor) {
+  constructor(buf: JsonBuffer, limits: ValueLimits, redactor: KeyRedactor) {
+    this.buf = buf;
     this.limits = limits;
     this.redactor = redactor;
   }
 
-  reset(limits: ValueLimits): void {
-    this.out = '';
+  reset(buf: JsonBuffer, limits: ValueLimits): void {
+    this.buf = buf;
+    this.eventStart = buf.pos;
     this.overflow = false;
     this.limits = limits;
     this.ancestors.length = 0;
@@ -44,7 +49,7 @@ export class SafeJsonWriter {
 
   /** A string, truncated to the limit and quoted. */
   writeString(value: string): void {
-    this.out += JSON.stringify(truncate(value, this.limits.maxStringLength));
+    this.buf.string(value.length > this.limits.maxStringLength ? truncate(value, this.limits.maxStringLength) : value);
   }
 
   /**
@@ -54,24 +59,34 @@ export class SafeJsonWriter {
   writeMember(key: string, value: unknown, depth: number, first: boolean): boolean {
     const t = typeof value;
     if (t === 'undefined' || t === 'function' || t === 'symbol') return false;
-    this.out += (first ? '' : ',') + JSON.stringify(truncate(key, MAX_KEY_LENGTH)) + ':';
-    if (this.redactor.isSensitive(key)) this.out += '"' + REDACTED + '"';
+    if (!first) this.buf.byte(0x2c);
+    this.buf.string(key.length > MAX_KEY_LENGTH ? truncate(key, MAX_KEY_LENGTH) : key);
+    this.buf.byte(0x3a);
+    if (this.redactor.isSensitive(key)) this.buf.ascii(REDACTED_JSON);
     else this.writeValue(value, depth);
     return true;
   }
 
-  /** Writes the members of a plain object (attributes), skipping `skipKey`; returns how many were written. */
+  /**
+   * Writes the own enumerable members of an object (attributes), skipping `skipKey`; returns how
+   * many were written. for…in with an own-property check walks V8's enum cache without allocating
+   * a key array per object. A throwing proxy trap propagates: the enclosing writeObject rolls back.
+   */
   writeMembers(record: Readonly<Record<string, unknown>>, depth: number, skipKey: string | undefined, first: boolean): number {
     let written = 0;
-    const keys = Object.keys(record); // may throw (proxy): the enclosing writeObject rolls back
-    const limit = Math.min(keys.length, this.limits.maxItems);
-    for (let i = 0; i < limit; i++) {
-      const key = keys[i] as string;
+    let seen = 0;
+    let skipped = 0;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      if (seen++ >= this.limits.maxItems) {
+        skipped++;
+        continue;
+      }
       if (key === skipKey) continue;
       if (this.writeMember(key, readProperty(record, key), depth, first && written === 0)) written++;
     }
-    if (keys.length > limit) {
-      this.writeMember('[truncated]', `${keys.length - limit} more keys`, depth, first && written === 0);
+    if (skipped > 0) {
+      this.writeMember('[truncated]', `${skipped} more keys`, depth, first && written === 0);
       written++;
     }
     return written;
@@ -79,7 +94,7 @@ export class SafeJsonWriter {
 
   writeValue(value: unknown, depth: number): void {
     if (this.overflow) {
-      this.out += 'null';
+      this.buf.ascii('null');
       return;
     }
     switch (typeof value) {
@@ -88,42 +103,44 @@ export class SafeJsonWriter {
         break;
       case 'number':
         // NaN and the infinities are not JSON numbers: keep them readable as strings.
-        this.out += Number.isFinite(value) ? String(value) : '"' + String(value) + '"';
+        if (Number.isFinite(value)) this.buf.number(value);
+        else this.buf.string(String(value));
         break;
       case 'boolean':
-        this.out += value ? 'true' : 'false';
+        this.buf.ascii(value ? 'true' : 'false');
         break;
       case 'bigint':
-        this.out += '"' + value.toString() + '"';
+        this.buf.string(value.toString());
         break;
       case 'object':
-        if (value === null) this.out += 'null';
+        if (value === null) this.buf.ascii('null');
         else this.writeObject(value, depth);
         break;
       default:
         // undefined, functions and symbols inside arrays: keep the position.
-        this.out += 'null';
+        this.buf.ascii('null');
     }
-    if (this.out.length > this.limits.budgetChars) this.overflow = true;
+    if (this.buf.pos - this.eventStart > this.limits.budgetBytes) this.overflow = true;
   }
 
   private writeObject(value: object, depth: number): void {
     if (this.ancestors.includes(value)) {
-      this.out += '"[Circular]"';
+      this.buf.ascii('"[Circular]"');
       return;
     }
     if (depth >= this.limits.maxDepth) {
-      this.out += '"[Truncated: max depth]"';
+      this.buf.ascii('"[Truncated: max depth]"');
       return;
     }
-    const mark = this.out.length;
+    const mark = this.buf.pos;
     const ancestorCount = this.ancestors.length;
     this.ancestors.push(value);
     try {
       this.writeObjectUnchecked(value, depth);
     } catch (error) {
       // A getter, proxy trap or toJSON threw half-way: drop what was written of this value.
-      this.out = this.out.slice(0, mark) + JSON.stringify(describeFailure(error));
+      this.buf.pos = mark;
+      this.buf.string(describeFailure(error));
     } finally {
       this.ancestors.length = ancestorCount;
     }
@@ -134,8 +151,7 @@ export class SafeJsonWriter {
     if (value instanceof Error) return this.writeError(value, depth);
     if (value instanceof Date) {
       const time = value.getTime();
-      this.out += Number.isNaN(time) ? '"Invalid Date"' : '"' + value.toISOString() + '"';
-      return;
+      return this.buf.string(Number.isNaN(time) ? 'Invalid Date' : value.toISOString());
     }
     if (ArrayBuffer.isView(value)) {
       if (value instanceof Uint8Array || value instanceof DataView) return this.writeBytes(value, depth);
@@ -155,24 +171,27 @@ export class SafeJsonWriter {
       // URL, Decimal, ObjectId and friends say how they want to be seen.
       return this.writeValue(toJSON.call(value), depth + 1);
     }
-    this.out += '{';
+    this.buf.byte(0x7b);
     this.writeMembers(value as Record<string, unknown>, depth + 1, undefined, true);
-    this.out += '}';
+    this.buf.byte(0x7d);
   }
 
   private writeArrayLike(value: ArrayLike<unknown>, depth: number, size = value.length): void {
     const limit = Math.min(value.length, this.limits.maxItems);
-    this.out += '[';
+    this.buf.byte(0x5b);
     for (let i = 0; i < limit; i++) {
-      if (i > 0) this.out += ',';
+      if (i > 0) this.buf.byte(0x2c);
       this.writeValue(value[i], depth + 1);
     }
-    if (size > limit) this.out += (limit > 0 ? ',' : '') + `"[truncated: ${size - limit} more items]"`;
-    this.out += ']';
+    if (size > limit) {
+      if (limit > 0) this.buf.byte(0x2c);
+      this.buf.string(`[truncated: ${size - limit} more items]`);
+    }
+    this.buf.byte(0x5d);
   }
 
   private writeMap(value: Map<unknown, unknown>, depth: number): void {
-    this.out += '{';
+    this.buf.byte(0x7b);
     let written = 0;
     for (const [key, item] of take(value.entries(), this.limits.maxItems)) {
       if (this.writeMember(mapKey(key), item, depth + 1, written === 0)) written++;
@@ -180,11 +199,11 @@ export class SafeJsonWriter {
     if (value.size > this.limits.maxItems) {
       this.writeMember('[truncated]', `${value.size - this.limits.maxItems} more entries`, depth + 1, written === 0);
     }
-    this.out += '}';
+    this.buf.byte(0x7d);
   }
 
   private writeError(error: Error, depth: number): void {
-    this.out += '{';
+    this.buf.byte(0x7b);
     this.writeMember('name', readProperty(error, 'name'), depth + 1, true);
     this.writeMember('message', readProperty(error, 'message'), depth + 1, false);
     this.writeMember('stack', readProperty(error, 'stack'), depth + 1, false);
@@ -197,19 +216,19 @@ export class SafeJsonWriter {
     }
     if ('cause' in error && error.cause !== undefined) this.writeMember('cause', error.cause, depth + 1, false);
     if (error instanceof AggregateError) this.writeMember('errors', error.errors, depth + 1, false);
-    this.out += '}';
+    this.buf.byte(0x7d);
   }
 
   private writeBytes(view: ArrayBufferView, depth: number): void {
     const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
     // Base64 grows 4/3: keep the encoded text within the string limit.
     const keep = Math.min(bytes.length, Math.floor((this.limits.maxStringLength * 3) / 4));
-    this.out += '{';
+    this.buf.byte(0x7b);
     this.writeMember('type', Buffer.isBuffer(view) ? 'Buffer' : view.constructor.name, depth + 1, true);
     this.writeMember('bytes', bytes.length, depth + 1, false);
     this.writeMember('base64', bytes.subarray(0, keep).toString('base64'), depth + 1, false);
     if (keep < bytes.length) this.writeMember('truncated', true, depth + 1, false);
-    this.out += '}';
+    this.buf.byte(0x7d);
   }
 }
 

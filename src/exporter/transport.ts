@@ -76,10 +76,9 @@ export class HttpTransport {
     }
   }
 
-  /** Turns a JSON body into the bytes to send (gzip on the libuv thread pool when enabled). */
-  async encodeBody(json: string): Promise<Buffer> {
-    const raw = Buffer.from(json, 'utf8');
-    return this.compression === 'gzip' ? gzipAsync(raw) : raw;
+  /** The bytes to send for a JSON body (gzip runs on the libuv thread pool, off the main thread). */
+  async encodeBody(json: Buffer): Promise<Buffer> {
+    return this.compression === 'gzip' ? gzipAsync(json) : json;
   }
 
   /**

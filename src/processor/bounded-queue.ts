@@ -45,7 +45,8 @@ export class BoundedQueue<T> {
   push(item: T, bytes: number): boolean {
     if (!this.fits(bytes)) return false;
     if (this.count === this.items.length) this.grow();
-    const tail = (this.head + this.count) % this.items.length;
+    let tail = this.head + this.count;
+    if (tail >= this.items.length) tail -= this.items.length;
     this.items[tail] = item;
     this.sizes[tail] = bytes;
     this.count++;

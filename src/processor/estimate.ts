@@ -13,10 +13,15 @@ const NESTED_OBJECT_BYTES = 128;
 export function estimateRecordBytes(record: ReadableLogRecord): number {
   let bytes = RECORD_OVERHEAD_BYTES;
   try {
-    bytes += estimateValue(record.body);
+    const body = record.body;
+    bytes += typeof body === 'string' ? body.length : estimateValue(body);
     const attributes = record.attributes as Record<string, unknown> | undefined;
     if (attributes !== undefined && attributes !== null) {
-      for (const key in attributes) bytes += key.length + estimateValue(attributes[key]);
+      for (const key in attributes) {
+        const value = attributes[key];
+        // Strings and scalars inline: this loop is on the caller's path.
+        bytes += key.length + (typeof value === 'string' ? value.length : typeof value === 'object' ? estimateValue(value) : 8);
+      }
     }
   } catch {
     // A hostile attribute object (throwing proxy): the exporter will make it safe; count what we have.

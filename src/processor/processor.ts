@@ -61,6 +61,7 @@ type FailureReason = ExportFailureReason | 'foreign' | 'abandoned';
 const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
 const MAX_BACKOFF_MS = 30_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
+const SHUTDOWN_MARGIN_MS = 100;
 const SCOPE = { name: PACKAGE_NAME, version: PACKAGE_VERSION };
 
 /**
@@ -403,7 +404,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.shutdownStarted = true;
     clearInterval(this.interval);
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
-    await this.flushPending(this.config.shutdownTimeoutMs);
+    // Leave part of the budget for abandoning exports and closing sockets, so that the whole
+    // shutdown, not just its flush, ends within shutdownTimeoutMs.
+    const margin = Math.min(SHUTDOWN_MARGIN_MS, Math.floor(this.config.shutdownTimeoutMs / 10));
+    await this.flushPending(this.config.shutdownTimeoutMs - margin);
     // Past the deadline: what is still held will not be sent.
     this.drop('shutdown', this.queue.length + this.retry.length);
     this.queue.shiftInto(this.queue.length, [], []);

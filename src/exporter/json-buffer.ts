@@ -1,0 +1,137 @@
+/** Strings that cannot be copied into JSON as they are: quotes, backslashes, controls, surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** Below this length a string is copied by a JS loop; above, by Buffer.write (a native call). */
+const SHORT_STRING = 48;
+
+/**
+ * A growable UTF-8 byte buffer that JSON is written into directly: no intermediate strings,
+ * no string ropes, so encoding a batch makes little garbage. Short ASCII is copied byte by byte;
+ * anything else goes through one native write.
+ */
+export class JsonBuffer {
+  bytes: Buffer;
+  pos = 0;
+
+  constructor(initialBytes = 16 * 1024) {
+    this.bytes = Buffer.allocUnsafe(initialBytes);
+  }
+
+  ensure(extra: number): void {
+    if (this.pos + extra > this.bytes.length) this.grow(this.pos + extra);
+  }
+
+  byte(code: number): void {
+    if (this.pos === this.bytes.length) this.grow(this.pos + 1);
+    this.bytes[this.pos++] = code;
+  }
+
+  /** Text known to be ASCII needing no escape (punctuation, digits, our own keys). */
+  ascii(text: string): void {
+    const n = text.length;
+    this.ensure(n);
+    const b = this.bytes;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = text.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Bytes already encoded (cached fragments). */
+  raw(fragment: Uint8Array): void {
+    const n = fragment.length;
+    this.ensure(n);
+    if (n < 32) {
+      const b = this.bytes;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) b[p++] = fragment[i] as number;
+      this.pos = p;
+    } else {
+      this.bytes.set(fragment, this.pos);
+      this.pos += n;
+    }
+  }
+
+  /** A JSON string literal. Lone surrogates are escaped (\udXXX), so the output is valid UTF-8. */
+  string(text: string): void {
+    const n = text.length;
+    if (n < SHORT_STRING) {
+      this.ensure(n + 2);
+      const b = this.bytes;
+      let p = this.pos;
+      b[p++] = 0x22;
+      for (let i = 0; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.stringNative(text);
+        b[p++] = c;
+      }
+      b[p++] = 0x22;
+      this.pos = p;
+      return;
+    }
+    this.stringNative(text);
+  }
+
+  private stringNative(text: string): void {
+    if (NEEDS_ESCAPE.test(text)) {
+      const quoted = JSON.stringify(text); // well-formed: escapes lone surrogates, keeps valid pairs
+      this.ensure(quoted.length * 3);
+      this.pos += this.bytes.write(quoted, this.pos);
+    } else {
+      this.ensure(text.length * 3 + 2);
+      this.bytes[this.pos++] = 0x22;
+      this.pos += this.bytes.write(text, this.pos);
+      this.bytes[this.pos++] = 0x22;
+    }
+  }
+
+  /** A finite number as JSON (integers without allocating). */
+  number(value: number): void {
+    if (value === (value | 0)) return this.integer(value);
+    this.ascii(String(value)); // finite non-int32: String() is valid JSON ("1e+21", "0.5")
+  }
+
+  /** Unsigned or negative int32, digits written right to left. */
+  private integer(value: number): void {
+    if (value < 0) {
+      if (value === -2147483648) return this.ascii('-2147483648');
+      this.byte(0x2d);
+      value = -value;
+    }
+    let digits = 1;
+    for (let v = value; v >= 10; v = (v / 10) | 0) digits++;
+    this.ensure(digits);
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      this.bytes[--p] = 0x30 + (value % 10);
+      value = (value / 10) | 0;
+    } while (value > 0);
+  }
+
+  /** Exactly nine digits (nanoseconds), zero-padded. */
+  nineDigits(value: number): void {
+    this.ensure(9);
+    let p = this.pos + 9;
+    this.pos = p;
+    for (let i = 0; i < 9; i++) {
+      this.bytes[--p] = 0x30 + (value % 10);
+      value = Math.floor(value / 10);
+    }
+  }
+
+  toString(start = 0, end = this.pos): string {
+    return this.bytes.toString('utf8', start, end);
+  }
+
+  private grow(min: number): void {
+    let size = Math.max(64, this.bytes.length * 2);
+    while (size < min) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.bytes.copy(next, 0, 0, this.pos);
+    this.bytes = next;
+  }
+}
+
+/** The UTF-8 bytes of a JSON string literal, for fragments encoded once and reused. */
+export function jsonStringBytes(text: string): Buffer {
+  return Buffer.from(JSON.stringify(text), 'utf8');
+}
