@@ -1,0 +1,100 @@
+// npm run bench [-- --quick]: each scenario in its own process, several runs interleaved so that
+// machine noise spreads over all contenders, medians, and ratios against baselines measured in
+// the same run. A full run also writes bench/RESULTS.md.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const quick = process.argv.includes('--quick');
+const runs = quick ? 3 : 7;
+const calls = quick ? 50_000 : 200_000;
+const burstRuns = quick ? 1 : 3;
+const here = import.meta.dirname;
+
+function runScenario<T>(file: string, args: string[]): T {
+  const out = execFileSync(process.execPath, [join(here, 'scenarios', file), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'], // the SDK's own stderr lines (drop warnings) are expected here
+    timeout: 120_000,
+  });
+  return JSON.parse(out.trim().split('\n').pop() as string) as T;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+const lines: string[] = [];
+const say = (line = '') => {
+  lines.push(line);
+  process.stdout.write(line + '\n');
+};
+
+say(`# Benchmark results`);
+say();
+say(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; ${new Date().toISOString()}; \`npm run bench\`${quick ? ' -- --quick' : ''}.`);
+
+// 1. Hot path
+const HOT_PATH = [
+  { id: 'stock-emit', label: 'stock Logger.emit + BatchLogRecordProcessor (no-op exporter)', goal: undefined },
+  { id: 'ours-emit', label: 'Logger.emit + AstralogBatchLogRecordProcessor (no-op exporter)', goal: 1.0 },
+  { id: 'client-info', label: 'client.info (real exporter to a loopback receiver)', goal: 0.33 },
+] as const;
+const hot = new Map<string, number[]>(HOT_PATH.map((s) => [s.id, []]));
+for (let run = 0; run < runs; run++) {
+  for (const s of HOT_PATH) hot.get(s.id)?.push(runScenario<{ nsPerCall: number }>('hot-path.ts', [s.id, String(calls)]).nsPerCall);
+}
+const stockNs = median(hot.get('stock-emit') as number[]);
+say();
+say(`## Hot path: ns per call, ${calls} calls with 5 attributes, median of ${runs} runs`);
+say();
+say('| scenario | ns/call | runs | vs stock emit | goal |');
+say('|---|---:|---|---:|---|');
+for (const s of HOT_PATH) {
+  const ns = median(hot.get(s.id) as number[]);
+  const ratio = ns / stockNs;
+  const goal = s.goal === undefined ? 'baseline' : `<= ${s.goal}x: ${verdict(ratio <= s.goal)}`;
+  say(`| ${s.label} | ${ns.toFixed(0)} | ${(hot.get(s.id) as number[]).map((v) => v.toFixed(0)).join(', ')} | ${ratio.toFixed(2)}x | ${goal} |`);
+}
+
+// 2. Default-settings burst against a loopback receiver, ours and the stock OTLP pipeline
+interface BurstResult {
+  delivered: number;
+  loopMs: number;
+  rssGrowthPeakMB: number;
+  closeMs: number;
+  rssGrowthOverTimeMB: number[];
+  stats?: { dropped: Record<string, number>; identityHolds: boolean; emitted: number; exported: number };
+}
+say();
+say(`## Tight-loop burst, default settings, loopback receiver in another process (median of ${burstRuns})`);
+say();
+say('| pipeline | events | delivered | dropped | loop ms | peak RSS growth MB | close ms | goal |');
+say('|---|---:|---:|---|---:|---:|---:|---|');
+for (const events of [100_000, 200_000]) {
+  for (const pipeline of ['ours', 'stock']) {
+    const results: BurstResult[] = [];
+    for (let r = 0; r < burstRuns; r++) results.push(runScenario<BurstResult>('burst.ts', [String(events), 'accept', pipeline]));
+    const rss = median(results.map((r) => r.rssGrowthPeakMB));
+    const delivered = Math.min(...results.map((r) => r.delivered));
+    const dropped = results[0]?.stats ? JSON.stringify(Object.fromEntries(Object.entries(results[0].stats.dropped).filter(([, n]) => n > 0))) : 'n/a';
+    const goal = pipeline === 'ours' && events === 100_000 ? `all delivered, <= 64 MB: ${verdict(delivered === events && rss <= 64)}` : '';
+    const label = pipeline === 'ours' ? 'ours (createAstralog)' : 'stock (BLRP maxQueueSize=events + OTLP/HTTP JSON)';
+    say(`| ${label} | ${events} | ${delivered} | ${dropped} | ${median(results.map((r) => r.loopMs))} | ${rss} | ${median(results.map((r) => r.closeMs))} | ${goal} |`);
+  }
+}
+
+// 3. Black-holed endpoint: accepts connections, never answers
+const hole = runScenario<BurstResult>('burst.ts', ['300000', 'blackhole', 'ours']);
+say();
+say('## Black-holed endpoint, 300000 events in a tight loop, default settings');
+say();
+say(`- RSS growth: peak ${hole.rssGrowthPeakMB} MB; each second while exports hang: ${hole.rssGrowthOverTimeMB.join(', ')} MB (maxQueueBytes 64 MiB)`);
+say(`- records: ${JSON.stringify(hole.stats)}`);
+say(`- close(): ${hole.closeMs} ms (goal <= 2000 ms: ${verdict(hole.closeMs <= 2000)}); accounting identity holds: ${hole.stats?.identityHolds}`);
+
+if (!quick) writeFileSync(join(here, 'RESULTS.md'), lines.join('\n') + '\n');

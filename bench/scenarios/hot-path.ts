@@ -1,0 +1,77 @@
+// One hot-path scenario per process: ns per logging call, timed over the calls only.
+// Calls run in chunks; between chunks the event loop turns, so every contender's background
+// export work runs (untimed) and no queue overflows into a cheaper drop path.
+import { SeverityNumber } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { AstralogBatchLogRecordProcessor, createAstralog } from '../../src/index.ts';
+import { startReceiver } from '../../test/support/receiver.ts';
+
+const scenario = process.argv[2];
+const calls = Number(process.argv[3] ?? 200_000);
+const CHUNK = 500;
+const WARMUP = 20_000;
+
+class NoopExporter implements LogRecordExporter {
+  export(_records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+  async forceFlush(): Promise<void> {}
+}
+
+const yieldLoop = () => new Promise((r) => setImmediate(r));
+
+async function timeCalls(call: (i: number) => void): Promise<number> {
+  for (let i = 0; i < WARMUP; i += CHUNK) {
+    for (let j = 0; j < CHUNK; j++) call(i + j);
+    await yieldLoop();
+  }
+  let total = 0n;
+  for (let i = 0; i < calls; i += CHUNK) {
+    const start = process.hrtime.bigint();
+    for (let j = 0; j < CHUNK; j++) call(i + j);
+    total += process.hrtime.bigint() - start;
+    await yieldLoop();
+  }
+  return Number(total) / calls;
+}
+
+async function otelEmit(processor: LogRecordProcessor): Promise<number> {
+  const provider = new LoggerProvider({ processors: [processor] });
+  const logger = provider.getLogger('bench');
+  const ns = await timeCalls((i) =>
+    logger.emit({
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      body: 'user logged in',
+      attributes: { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true },
+    }),
+  );
+  await provider.shutdown();
+  return ns;
+}
+
+let nsPerCall: number;
+switch (scenario) {
+  case 'stock-emit':
+    nsPerCall = await otelEmit(new BatchLogRecordProcessor({ exporter: new NoopExporter() }));
+    break;
+  case 'ours-emit':
+    nsPerCall = await otelEmit(new AstralogBatchLogRecordProcessor({ exporter: new NoopExporter() }));
+    break;
+  case 'client-info': {
+    // The real client, exporting over HTTP to a loopback receiver (its work is in the untimed gaps).
+    const receiver = await startReceiver({ apiKey: 'bench-key' });
+    const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
+    nsPerCall = await timeCalls((i) => log.info('user logged in', { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true }));
+    await log.close();
+    const stats = log.stats();
+    if (stats.exported !== stats.emitted) throw new Error(`client lost records: ${JSON.stringify(stats)}`);
+    await receiver.close();
+    break;
+  }
+  default:
+    throw new Error(`unknown scenario ${scenario}`);
+}
+process.stdout.write(JSON.stringify({ scenario, calls, nsPerCall }) + '\n');
