@@ -43,7 +43,7 @@ export class BoundedQueue<T> {
 
   /** Appends if it fits; returns false (and changes nothing) otherwise. */
   push(item: T, bytes: number): boolean {
-    if (!this.fits(bytes)) return false;
+    if (this.count >= this.maxItems || this.byteTotal + bytes > this.maxBytes) return false;
     if (this.count === this.items.length) this.grow();
     let tail = this.head + this.count;
     if (tail >= this.items.length) tail -= this.items.length;

@@ -11,20 +11,24 @@ const NESTED_OBJECT_BYTES = 128;
  * this runs on the caller's path.
  */
 export function estimateRecordBytes(record: ReadableLogRecord): number {
-  let bytes = RECORD_OVERHEAD_BYTES;
   try {
-    const body = record.body;
-    bytes += typeof body === 'string' ? body.length : estimateValue(body);
-    const attributes = record.attributes as Record<string, unknown> | undefined;
-    if (attributes !== undefined && attributes !== null) {
-      for (const key in attributes) {
-        const value = attributes[key];
-        // Strings and scalars inline: this loop is on the caller's path.
-        bytes += key.length + (typeof value === 'string' ? value.length : typeof value === 'object' ? estimateValue(value) : 8);
-      }
-    }
+    return estimateUnchecked(record);
   } catch {
-    // A hostile attribute object (throwing proxy): the exporter will make it safe; count what we have.
+    // A hostile attribute object (throwing proxy): the exporter will make it safe; count it plainly.
+    return RECORD_OVERHEAD_BYTES + NESTED_OBJECT_BYTES;
+  }
+}
+
+function estimateUnchecked(record: ReadableLogRecord): number {
+  const body = record.body;
+  let bytes = RECORD_OVERHEAD_BYTES + (typeof body === 'string' ? body.length : estimateValue(body));
+  const attributes = record.attributes as Record<string, unknown> | undefined;
+  if (attributes !== undefined && attributes !== null) {
+    for (const key in attributes) {
+      const value = attributes[key];
+      // Strings and scalars inline: this loop is on the caller's path.
+      bytes += key.length + (typeof value === 'string' ? value.length : typeof value === 'object' ? estimateValue(value) : 8);
+    }
   }
   return bytes;
 }

@@ -117,21 +117,24 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.interval.unref();
   }
 
+  /** The caller's path: estimate, then enqueue or drop. Nothing here waits, exports or throws. */
   onEmit(record: ReadableLogRecord, _context?: Context): void {
     this.counters.emitted++;
-    let held = false;
-    try {
-      if (this.shutdownStarted) return this.drop('shutdown', 1);
-      if (record === null || typeof record !== 'object') return this.drop('invalid', 1);
-      const bytes = estimateRecordBytes(record);
-      if (bytes > this.config.maxQueueBytes) return this.drop('tooLarge', 1);
-      if (this.retry.length > 0 && !this.fitsBesideRetries(1, bytes)) return this.drop('queueFull', 1);
-      if (!this.queue.push(record, bytes)) return this.drop('queueFull', 1);
-      held = true;
-      if (this.queue.length >= this.config.maxBatchSize) this.schedulePump();
-    } catch {
-      if (!held) this.drop('invalid', 1);
+    if (this.shutdownStarted || record === null || typeof record !== 'object') return this.refuse(record);
+    const bytes = estimateRecordBytes(record); // never throws
+    const queue = this.queue;
+    if (this.retry.length === 0 ? !queue.push(record, bytes) : !this.pushBesideRetries(record, bytes)) {
+      return this.drop(bytes > this.config.maxQueueBytes ? 'tooLarge' : 'queueFull', 1);
     }
+    if (queue.length >= this.config.maxBatchSize && !this.pumpScheduled) this.schedulePump();
+  }
+
+  private refuse(record: unknown): void {
+    this.drop(this.shutdownStarted ? 'shutdown' : record === null || typeof record !== 'object' ? 'invalid' : 'queueFull', 1);
+  }
+
+  private pushBesideRetries(record: ReadableLogRecord, bytes: number): boolean {
+    return this.fitsBesideRetries(1, bytes) && this.queue.push(record, bytes);
   }
 
   forceFlush(options?: ForceFlushOptions): Promise<void> {
