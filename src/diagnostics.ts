@@ -5,7 +5,8 @@ import { diag } from '@opentelemetry/api';
 const PREFIX = '[@astralog/otel] ';
 const reported = new Set<string>();
 
-function writeStderr(message: string): void {
+/** A line on stderr with the package prefix, written to the stream itself (never through console). */
+export function writeStderr(message: string): void {
   try {
     process.stderr.write(PREFIX + message + '\n');
   } catch {

@@ -2,7 +2,7 @@ export { createAstralog } from './client/client.ts';
 export type { Astralog, AstralogStats, Metadata } from './client/client.ts';
 export type { LevelName } from './client/levels.ts';
 export { AstralogLogRecordExporter } from './exporter/exporter.ts';
-export type { ExportOutcome, ExportFailureReason, ExporterStats } from './exporter/exporter.ts';
+export type { ExportOutcome, ExportOptions, ExportFailureReason, ExporterStats } from './exporter/exporter.ts';
 export { AstralogBatchLogRecordProcessor } from './processor/processor.ts';
 export type { ProcessorStats } from './processor/processor.ts';
 export type { DropCounts, DropReason } from './processor/drop-report.ts';

@@ -4,7 +4,7 @@ import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
-import { AstralogLogRecordExporter, type ExporterStats } from '../exporter/exporter.ts';
+import { AstralogLogRecordExporter, type ExporterStats, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
@@ -28,13 +28,19 @@ export interface Astralog {
   event(level: string, message: unknown, metadata?: Metadata): void;
   /** Binds metadata (`trace_id` included) to everything logged inside `fn`, across awaits. */
   withContext<T>(metadata: Metadata, fn: () => T): T;
-  /** Sends everything logged before the call. Never rejects. */
-  flush(): Promise<void>;
+  /** Sends everything logged before the call, waiting at most `timeoutMs` (default exportTimeoutMs + 1 s). Never rejects. */
+  flush(timeoutMs?: number): Promise<void>;
   /** Flushes within shutdownTimeoutMs and stops; later calls are ignored. Idempotent. */
   close(): Promise<void>;
   stats(): AstralogStats;
   /** The OTel LoggerProvider behind the client (register it globally to collect other OTel logs). */
   readonly loggerProvider: LoggerProvider;
+  /** The service name events carry (from the resource). */
+  readonly serviceName: string;
+  /** Whether a context manager is in place, so logs inside spans get their trace_id. */
+  readonly traceCorrelation: boolean;
+  /** Where events are sent. */
+  readonly endpoint: string;
 }
 
 const EMPTY: Metadata = Object.freeze({});
@@ -45,29 +51,56 @@ const SCOPE = Object.freeze({ name: PACKAGE_NAME, version: PACKAGE_VERSION });
  * AstralogLogRecordExporter. Throws AstralogConfigError for bad options; never afterwards.
  */
 export function createAstralog(options: AstralogOptions): Astralog {
-  return new AstralogClient(options);
+  return new AstralogClient(options, {});
+}
+
+/** What register adds to a client: resource attributes from OTEL_RESOURCE_ATTRIBUTES, an OTLP processor. */
+export interface ClientExtras {
+  resourceAttributes?: Record<string, string>;
+  /** Processors that receive every record too (e.g. OTLP alongside Astralog). */
+  extraProcessors?: AstralogBatchLogRecordProcessor[];
+}
+
+/** A client's pending records, prepared for a synchronous last delivery (register's exit paths). */
+export function prepareFinalDelivery(client: Astralog): ReturnType<AstralogClient['prepareFinalDelivery']> | undefined {
+  return client instanceof AstralogClient ? client.prepareFinalDelivery() : undefined;
+}
+
+/** createAstralog with register's extras (not part of the public API). */
+export function createAstralogClient(options: AstralogOptions, extras: ClientExtras): Astralog {
+  return new AstralogClient(options, extras);
 }
 
 class AstralogClient implements Astralog {
   readonly loggerProvider: LoggerProvider;
   private readonly exporter: AstralogLogRecordExporter;
   private readonly processor: AstralogBatchLogRecordProcessor;
+  private readonly extraProcessors: AstralogBatchLogRecordProcessor[];
   private readonly resource: Resource;
   private readonly minSeverity: number;
   private readonly contextManager: ContextManagerState;
+  readonly serviceName: string;
+  readonly traceCorrelation: boolean;
+  readonly endpoint: string;
   private filtered = 0;
   private closed = false;
   private closePromise: Promise<void> | undefined;
 
-  constructor(options: AstralogOptions) {
+  constructor(options: AstralogOptions, extras: ClientExtras) {
     const config = resolveClientConfig(options);
     this.exporter = new AstralogLogRecordExporter(config.exporter);
     this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, ...config.limits });
-    this.resource =
-      config.service === undefined ? defaultResource() : defaultResource().merge(resourceFromAttributes({ 'service.name': config.service }));
-    this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [this.processor] });
+    // Later wins: OTel defaults, then OTEL_RESOURCE_ATTRIBUTES, then the service option.
+    this.resource = defaultResource()
+      .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
+      .merge(resourceFromAttributes(config.service === undefined ? {} : { 'service.name': config.service }));
+    this.extraProcessors = extras.extraProcessors ?? [];
+    this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
     this.contextManager = ensureContextManager();
+    this.traceCorrelation = this.contextManager !== 'failed';
+    this.serviceName = String(this.resource.attributes['service.name'] ?? config.service ?? 'unknown_service');
+    this.endpoint = this.exporter.url;
     if (this.contextManager === 'failed') {
       reportOnce(
         'context-manager',
@@ -108,8 +141,10 @@ class AstralogClient implements Astralog {
     return withBoundMetadata(bound, fn);
   }
 
-  flush(): Promise<void> {
-    return this.processor.forceFlush();
+  flush(timeoutMs?: number): Promise<void> {
+    const options = timeoutMs === undefined ? undefined : { timeoutMillis: timeoutMs };
+    if (this.extraProcessors.length === 0) return this.processor.forceFlush(options);
+    return Promise.all([this.processor, ...this.extraProcessors].map((p) => p.forceFlush(options).catch(() => undefined))).then(() => undefined);
   }
 
   close(): Promise<void> {
@@ -120,6 +155,12 @@ class AstralogClient implements Astralog {
 
   stats(): AstralogStats {
     return { ...this.processor.stats(), filtered: this.filtered, exporter: this.exporter.stats() };
+  }
+
+  /** Everything not yet delivered, as request bodies, for a synchronous last delivery. */
+  prepareFinalDelivery(): { delivery: SyncDelivery; settle: (delivered: number) => void } {
+    const records = this.processor.handOverPending();
+    return { delivery: this.exporter.prepareSyncDelivery(records), settle: (delivered) => this.processor.settleHandedOver(delivered) };
   }
 
   /**
@@ -142,9 +183,9 @@ class AstralogClient implements Astralog {
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
       const spanContext = trace.getSpan(active)?.spanContext();
-      this.processor.onEmit(
-        new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE),
-      );
+      const record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE);
+      this.processor.onEmit(record);
+      for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.onEmit(record);
     } catch {
       // A hostile metadata object (throwing getter or proxy): the call is dropped, never thrown.
       this.processor.onEmit(

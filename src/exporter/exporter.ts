@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
@@ -40,12 +41,34 @@ const BODY_CLOSE = ']}';
 const BODY_OPEN_BYTES = Buffer.from(BODY_OPEN);
 const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
 
-/** A batch encoded once: request-framed bytes, and where each event lies in them. */
+/** A batch encoded once: request-framed bytes, where each event lies in them, how to send it. */
 interface EncodedBatch {
   bytes: Buffer;
   length: number;
   starts: number[];
   ends: number[];
+  /** The export's time budget ends here, retries and splits included. */
+  deadline: number;
+  /** False for a processor's background export: its sockets and timers do not hold the process. */
+  keepProcessAlive: boolean;
+}
+
+/** Everything a worker thread needs to post the last events of a dying process. */
+export interface SyncDelivery {
+  url: string;
+  headers: Record<string, string>;
+  ca: ExporterConfig['ca'];
+  bodies: Buffer[];
+  /** Events in each body. */
+  counts: number[];
+}
+
+export interface ExportOptions {
+  /**
+   * A background export (the processor's own batches) does not keep the process alive; an
+   * export somebody waits for (the stock processor's flush) does, for at most exportTimeoutMs.
+   */
+  background?: boolean;
 }
 
 let nextExporterId = 1;
@@ -116,12 +139,12 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * Exports and tells exactly what became of each record, so a processor can keep what failed
    * for a later attempt and count what was refused. Never rejects.
    */
-  exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome> {
+  exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
     const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
     if (this.shutdownPromise !== undefined) {
       return Promise.resolve(failAll(outcome, Array.isArray(records) ? records.length : 0, 'shutdown'));
     }
-    const run = this.runExport(records, outcome).catch((error: unknown) => {
+    const run = this.runExport(records, outcome, options.background === true).catch((error: unknown) => {
       // Unreachable by design; never let a bug lose records silently.
       reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
       const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length;
@@ -148,6 +171,29 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.shutdownOnce();
     return this.shutdownPromise;
+  }
+
+  /**
+   * Request bodies for `records`, built synchronously, for a last delivery from a worker thread
+   * while the process ends (see register's final delivery). Empty while the key is refused.
+   * @internal
+   */
+  prepareSyncDelivery(records: readonly ReadableLogRecord[]): SyncDelivery {
+    const delivery: SyncDelivery = {
+      url: this.config.url.href,
+      headers: this.transport.requestHeaders(),
+      ca: this.config.ca,
+      bodies: [],
+      counts: [],
+    };
+    if (records.length === 0 || Date.now() < this.authBlockedUntil) return delivery;
+    const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, true);
+    for (const [first, last] of this.chunkByRequestSize(batch)) {
+      const body = this.bodyOf(batch, first, last);
+      delivery.bodies.push(this.config.compression === 'gzip' ? gzipSync(body) : Buffer.from(body));
+      delivery.counts.push(last - first + 1);
+    }
+    return delivery;
   }
 
   /**
@@ -189,12 +235,11 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.transport.destroy();
   }
 
-  private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome): Promise<ExportOutcome> {
+  private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
     if (!Array.isArray(records) || records.length === 0) return outcome;
-    const deadline = Date.now() + this.config.exportTimeoutMs;
-    const batch = this.encodeBatch(records);
+    const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, !background);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
-      await this.sendEvents(batch, first, last, deadline, outcome);
+      await this.sendEvents(batch, first, last, outcome);
     }
     return outcome;
   }
@@ -203,7 +248,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * Encodes every record into one buffer, already framed as a request body: `{"events":[e0,e1,…]}`.
    * Sending the whole batch is then a slice of it, with no copy.
    */
-  private encodeBatch(records: readonly ReadableLogRecord[]): EncodedBatch {
+  private encodeBatch(records: readonly ReadableLogRecord[], deadline: number, keepProcessAlive: boolean): EncodedBatch {
     const n = records.length;
     const buf = new JsonBuffer(Math.max(16 * 1024, n * 384));
     const starts = new Array<number>(n);
@@ -216,7 +261,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
-    return { bytes: buf.bytes, length: buf.pos, starts, ends };
+    return { bytes: buf.bytes, length: buf.pos, starts, ends, deadline, keepProcessAlive };
   }
 
   /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
@@ -244,7 +289,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   /** Sends events first..last as one request, retrying, splitting on 400/413, within `deadline`. */
-  private async sendEvents(batch: EncodedBatch, first: number, last: number, deadline: number, outcome: ExportOutcome): Promise<void> {
+  private async sendEvents(batch: EncodedBatch, first: number, last: number, outcome: ExportOutcome): Promise<void> {
+    const deadline = batch.deadline;
     const count = last - first + 1;
     if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     if (Date.now() < this.authBlockedUntil) return this.fail(outcome, first, last, 'unauthorized');
@@ -257,14 +303,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       this.counters.requests++;
       let response: TransportResponse;
       try {
-        response = await this.transport.send(payload, remaining, this.abortController.signal);
+        response = await this.transport.send(payload, remaining, this.abortController.signal, batch.keepProcessAlive);
       } catch (error) {
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
         if (!this.retryPolicy.isRetryableError(error)) {
           reportOnce(`${this.id}:net:${(error as TransportError).code}`, `cannot reach Astralog at ${this.config.url.origin}: ${describeError(error)}`);
           return this.fail(outcome, first, last, 'network');
         }
-        if (!(await this.backoff(attempt, undefined, deadline))) return this.fail(outcome, first, last, 'retriesExhausted', error);
+        if (!(await this.backoff(attempt, undefined, batch))) return this.fail(outcome, first, last, 'retriesExhausted', error);
         continue;
       }
 
@@ -283,8 +329,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         if (count > 1) {
           // Halve until the offending event is alone, so every good event still arrives.
           const middle = first + (count >> 1);
-          await this.sendEvents(batch, first, middle - 1, deadline, outcome);
-          await this.sendEvents(batch, middle, last, deadline, outcome);
+          await this.sendEvents(batch, first, middle - 1, outcome);
+          await this.sendEvents(batch, middle, last, outcome);
           return;
         }
         this.reject(outcome, status, response.body);
@@ -297,20 +343,20 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         );
         return this.fail(outcome, first, last, 'httpError');
       }
-      if (!(await this.backoff(attempt, parseRetryAfter(response.retryAfter), deadline))) {
+      if (!(await this.backoff(attempt, parseRetryAfter(response.retryAfter), batch))) {
         return this.fail(outcome, first, last, 'retriesExhausted', `HTTP ${status}`);
       }
     }
   }
 
   /** Waits before the next attempt; false when no attempt is left within the budget. */
-  private async backoff(failedAttempts: number, retryAfterMs: number | undefined, deadline: number): Promise<boolean> {
+  private async backoff(failedAttempts: number, retryAfterMs: number | undefined, batch: EncodedBatch): Promise<boolean> {
     if (failedAttempts >= this.retryPolicy.maxAttempts) return false;
     const delay = retryAfterMs ?? this.retryPolicy.backoffMs(failedAttempts);
     // Waiting past the budget only to give up would hold records and sockets for nothing.
-    if (Date.now() + delay >= deadline) return false;
+    if (Date.now() + delay >= batch.deadline) return false;
     this.counters.retries++;
-    await sleep(delay, this.abortController.signal);
+    await sleep(delay, this.abortController.signal, batch.keepProcessAlive);
     return !this.abortController.signal.aborted;
   }
 
@@ -377,11 +423,12 @@ function toExportResult(outcome: ExportOutcome): ExportResult {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal, keepProcessAlive: boolean): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    // Ref'd on purpose: a batch waiting to be retried is work in flight, bounded by exportTimeoutMs.
+    // Ref'd unless in the background: a batch waiting to be retried is work in flight, bounded by exportTimeoutMs.
     const timer = setTimeout(done, ms);
+    if (!keepProcessAlive) timer.unref();
     function done() {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);

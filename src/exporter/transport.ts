@@ -76,6 +76,11 @@ export class HttpTransport {
     }
   }
 
+  /** The headers every request carries, Content-Length aside. */
+  requestHeaders(): Record<string, string> {
+    return { ...this.headers };
+  }
+
   /** The bytes to send for a JSON body (gzip runs on the libuv thread pool, off the main thread). */
   async encodeBody(json: Buffer): Promise<Buffer> {
     return this.compression === 'gzip' ? gzipAsync(json) : json;
@@ -84,8 +89,9 @@ export class HttpTransport {
   /**
    * Sends one request. Resolves with the status once it is known (a slow or endless body after a
    * 2xx cannot turn a delivered batch into a failure); rejects with TransportError otherwise.
+   * With keepProcessAlive false, the socket does not keep the process running.
    */
-  send(payload: Buffer, timeoutMs: number, signal: AbortSignal): Promise<TransportResponse> {
+  send(payload: Buffer, timeoutMs: number, signal: AbortSignal, keepProcessAlive = true): Promise<TransportResponse> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
         reject(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
@@ -125,6 +131,8 @@ export class HttpTransport {
         return;
       }
       req.on('error', (error) => finish(new TransportError(errorCode(error, 'ECONNRESET'), errorMessage(error))));
+      // A background export must not hold the process open; whoever waits for a flush holds it instead.
+      if (!keepProcessAlive) req.on('socket', (socket) => socket.unref());
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         const retryAfter = firstHeader(res.headers['retry-after']);

@@ -27,7 +27,7 @@ export interface ProcessorStats {
 
 /** An exporter that tells what became of each record (AstralogLogRecordExporter does). */
 interface DetailedExporter extends LogRecordExporter {
-  exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome>;
+  exportRecords(records: readonly ReadableLogRecord[], options?: { background?: boolean }): Promise<ExportOutcome>;
   abortExports?(): void;
 }
 
@@ -102,6 +102,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private lastResource: ReadableLogRecord['resource'] | undefined;
   private shutdownStarted = false;
   private shutdownPromise: Promise<void> | undefined;
+  private handedOver = 0;
 
   constructor(options: AstralogBatchLogRecordProcessorOptions) {
     this.config = resolveProcessorConfig(options);
@@ -145,6 +146,37 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.shutdownOnce();
     return this.shutdownPromise;
+  }
+
+  /**
+   * Hands over every record not yet delivered (queued, kept for retry, in flight) for a last,
+   * synchronous delivery as the process ends. Records then count as in flight until
+   * settleHandedOver says how many arrived. @internal
+   */
+  handOverPending(): ReadableLogRecord[] {
+    const records: ReadableLogRecord[] = [];
+    for (const batch of this.inFlight) {
+      batch.settled = true; // a late answer must not count them twice
+      clearTimeout(batch.timer);
+      for (const record of batch.records) records.push(record);
+    }
+    this.inFlight.clear();
+    this.queue.shiftInto(this.queue.length, records, []);
+    const entries: RetryEntry[] = [];
+    this.retry.shiftInto(this.retry.length, entries, []);
+    for (const entry of entries) records.push(entry.record);
+    this.inFlightRecords = records.length;
+    this.handedOver = records.length;
+    return records;
+  }
+
+  /** @internal */
+  settleHandedOver(delivered: number): void {
+    const count = this.handedOver;
+    this.handedOver = 0;
+    this.inFlightRecords -= count;
+    this.counters.exported += Math.min(delivered, count);
+    this.drop('shutdown', count - Math.min(delivered, count));
   }
 
   stats(): ProcessorStats {
@@ -254,7 +286,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     batch.timer.unref();
     try {
       if (this.detailed !== undefined) {
-        this.detailed.exportRecords(batch.records).then(
+        // In the background: a flush holds the process open with its own (ref'd) deadline timer.
+        this.detailed.exportRecords(batch.records, { background: true }).then(
           (outcome) => this.complete(batch, outcome),
           () => this.complete(batch, allFailed(n, 'foreign')),
         );
@@ -345,7 +378,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     };
     try {
       if (this.detailed !== undefined) {
-        this.detailed.exportRecords([record]).then((o) => done(o.delivered === 1), () => done(false));
+        this.detailed.exportRecords([record], { background: true }).then((o) => done(o.delivered === 1), () => done(false));
       } else {
         this.exporter.export([record], (r) => done(r.code === ExportResultCode.SUCCESS));
       }

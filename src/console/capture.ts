@@ -1,0 +1,46 @@
+import { format } from 'node:util';
+import type { Astralog } from '../client/client.ts';
+
+const METHODS = [
+  ['log', 'info'],
+  ['info', 'info'],
+  ['warn', 'warn'],
+  ['error', 'error'],
+  ['debug', 'debug'],
+  ['trace', 'debug'],
+] as const;
+
+/** Lines that are this SDK's own diagnostics: never fed back in (they may reach console through a diag logger). */
+const OWN_PREFIX = '[@astralog/otel]';
+
+/**
+ * Sends console.log/info/warn/error/debug/trace to Astralog as info/info/warn/error/debug/debug,
+ * with util.format's message; the original output is still printed, first. Returns a function that
+ * puts the original methods back.
+ */
+export function captureConsole(client: Astralog): () => void {
+  const originals = new Map<string, (...args: unknown[]) => void>();
+  let capturing = false;
+  for (const [method, level] of METHODS) {
+    const original = console[method] as (...args: unknown[]) => void;
+    originals.set(method, original);
+    console[method] = function captured(this: unknown, ...args: unknown[]): void {
+      original.apply(this, args);
+      if (capturing) return; // a console call made while capturing one (formatting a getter, …)
+      capturing = true;
+      try {
+        const message = format(...args);
+        if (!message.includes(OWN_PREFIX)) {
+          client.event(level, message, method === 'trace' ? { stack: new Error().stack?.split('\n').slice(2).join('\n') } : undefined);
+        }
+      } catch {
+        // a console call never fails because of us
+      } finally {
+        capturing = false;
+      }
+    };
+  }
+  return () => {
+    for (const [method, original] of originals) (console as unknown as Record<string, unknown>)[method] = original;
+  };
+}

@@ -1,0 +1,53 @@
+import type { Astralog } from '../client/client.ts';
+import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Delivers what is queued when the process ends, never keeping it alive past the exit budget and
+ * never changing how it ends:
+ * - natural exit (beforeExit): flush, once per batch of new records;
+ * - process.exit() (the loop will not run again): a synchronous last delivery;
+ * - SIGTERM/SIGINT: flush; then, if the app has no handler of its own, end the process by that
+ *   same signal, exactly as Node would have; if it has one, leave the rest to the app.
+ *   A second signal during the flush ends the wait at once.
+ */
+export function installExitHandlers(client: Astralog, budget: ExitBudget): void {
+  let flushedThrough = -1;
+  process.on('beforeExit', () => {
+    const { emitted, queued, inFlight } = client.stats();
+    // beforeExit comes again after our flush empties the loop: flush only when there is new work.
+    if (emitted === flushedThrough || queued + inFlight === 0) return;
+    flushedThrough = emitted;
+    void client.flush(budget.remaining());
+  });
+
+  process.on('exit', () => {
+    const { queued, inFlight } = client.stats();
+    if (queued + inFlight > 0) deliverSynchronously(client, budget.remaining());
+  });
+
+  for (const signal of SIGNALS) {
+    let flushing = false;
+    const onSignal = (): void => {
+      const appHandles = process.listeners(signal).some((listener) => listener !== onSignal);
+      if (flushing) {
+        if (!appHandles) reraise(signal, onSignal); // second signal: stop waiting
+        return;
+      }
+      flushing = true;
+      void client.flush(budget.remaining()).then(() => {
+        flushing = false;
+        // The app's own handler decides what happens next (it may drain and keep running).
+        if (!process.listeners(signal).some((listener) => listener !== onSignal)) reraise(signal, onSignal);
+      });
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/** With no listener left, the signal gets its default action: the process ends by it. */
+function reraise(signal: NodeJS.Signals, listener: () => void): void {
+  process.removeListener(signal, listener);
+  process.kill(process.pid, signal);
+}

@@ -1,0 +1,105 @@
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { createAstralogClient, type Astralog } from '../client/client.ts';
+import type { AstralogOptions } from '../config/client-config.ts';
+import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
+import { PROCESSOR_LIMIT_KEYS, type AstralogProcessorLimits } from '../config/processor-config.ts';
+import { captureConsole } from '../console/capture.ts';
+import { reportError, reportInfo, writeStderr } from '../diagnostics.ts';
+import { installCrashHandlers } from './crash.ts';
+import { installExitHandlers } from './exit.ts';
+import { createOtlpProcessor } from './otlp.ts';
+import { ExitBudget } from './final-delivery.ts';
+import { registerGlobalLoggerProvider, type GlobalProviderState } from './global-provider.ts';
+
+/** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */
+const STATE = Symbol.for('@astralog/otel.register');
+
+export interface RegisterState {
+  status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
+  client?: Astralog;
+  globalProvider?: GlobalProviderState;
+  /** Whether records are also shipped over OTLP. */
+  otlp?: boolean;
+}
+
+/**
+ * Sets up logging to Astralog from the environment: the client, the global OTel logger provider,
+ * exit, signal and crash flushing, console capture. Idempotent across module copies. Never throws:
+ * whatever goes wrong, the application runs on, without us, with one line saying why.
+ */
+export function register(env: NodeJS.ProcessEnv = process.env): RegisterState {
+  const global = globalThis as Record<symbol, RegisterState | undefined>;
+  const existing = global[STATE];
+  if (existing !== undefined) return existing;
+  const state: RegisterState = { status: 'failed' };
+  global[STATE] = state;
+  try {
+    setUp(env, state);
+  } catch (error) {
+    state.status = 'failed';
+    reportError(`register could not start; the application runs without it: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return state;
+}
+
+function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
+  const config = readEnvConfig(env);
+  if (config.state === 'disabled') {
+    state.status = 'disabled';
+    return;
+  }
+  if (config.state === 'off') {
+    state.status = 'off';
+    writeStderr(config.reason);
+    return;
+  }
+  if (config.state === 'invalid') {
+    state.status = 'invalid';
+    writeStderr(`not sending logs: bad configuration. ${config.errors.join('; ')}`);
+    return;
+  }
+  const { options, settings } = config;
+  if (settings.otelLogLevel !== undefined) installDiagLogger(settings.otelLogLevel);
+
+  let client: Astralog;
+  try {
+    const otlp = createOtlpProcessor(env, pickLimits(options));
+    client = createAstralogClient(options, { resourceAttributes: settings.resourceAttributes, extraProcessors: otlp === undefined ? [] : [otlp] });
+    state.otlp = otlp !== undefined;
+  } catch (error) {
+    state.status = 'invalid';
+    writeStderr(`not sending logs: bad configuration. ${describeEnvError(error)}`);
+    return;
+  }
+  state.client = client;
+  state.globalProvider = registerGlobalLoggerProvider(client.loggerProvider);
+  const budget = new ExitBudget(settings.shutdownTimeoutMs);
+  installExitHandlers(client, budget);
+  installCrashHandlers(client, budget);
+  if (settings.captureConsole) captureConsole(client);
+  state.status = 'on';
+  if (!settings.quiet) reportInfo(startupLine(client, settings, state.otlp === true));
+}
+
+function startupLine(client: Astralog, settings: RegisterSettings, otlp: boolean): string {
+  const otlpNote = otlp ? '; also over OTLP/HTTP to the OTEL_EXPORTER_OTLP endpoint' : '';
+  return (
+    `sending logs to ${client.endpoint} as service "${client.serviceName}"; ` +
+    `trace correlation ${client.traceCorrelation ? 'on' : 'off (another @opentelemetry/api version owns the globals)'}; ` +
+    `console capture ${settings.captureConsole ? 'on' : 'off'}${otlpNote} (ASTRALOG_QUIET=true hides this line)`
+  );
+}
+
+function pickLimits(options: AstralogOptions): AstralogProcessorLimits {
+  const limits: Record<string, unknown> = {};
+  for (const key of PROCESSOR_LIMIT_KEYS) if (options[key] !== undefined) limits[key] = options[key];
+  return limits as AstralogProcessorLimits;
+}
+
+/** OTEL_LOG_LEVEL: OTel's own diagnostics, written straight to stderr (never through console). */
+function installDiagLogger(level: OtelLogLevel): void {
+  const write = (kind: string) => (message: string, ...args: unknown[]) =>
+    writeStderr(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`);
+  const logger: DiagLogger = { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
+  diag.setLogger(logger, { logLevel: DiagLogLevel[level], suppressOverrideMessage: true });
+}
