@@ -1,0 +1,131 @@
+/**
+ * Helpers for process-level tests of `@astralog/otel/register`: throwaway app files inside the
+ * repository (so bare imports resolve from its node_modules), a clean environment, and a spawn
+ * variant that lets a test act (send a signal) once the child prints a given line.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ROOT, type ProcessResult } from './spawn.ts';
+
+export interface AppDir {
+  /** Absolute path of the directory (under node_modules/.cache, gitignored). */
+  dir: string;
+  /** Writes `source` to `<dir>/<name>` and returns the absolute path. */
+  write(name: string, source: string): string;
+  /** Deletes the directory. Idempotent. */
+  remove(): void;
+}
+
+/** A fresh directory for app files under `node_modules/.cache/astralog-e2e/` (resolves the repo's packages). */
+export function makeAppDir(): AppDir {
+  const dir = join(ROOT, 'node_modules', '.cache', 'astralog-e2e', `apps-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    write(name, source) {
+      const path = join(dir, name);
+      writeFileSync(path, source);
+      return path;
+    },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** process.env without any inherited OTEL_* or ASTRALOG_* variable, plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('OTEL_') || key.startsWith('ASTRALOG_')) continue;
+    // A NODE_OPTIONS inherited from a test runner could preload things into the child.
+    if (key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export interface SpawnedNode {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Resolves once stdout has contained `text`; rejects if the process ends first or after timeoutMs. */
+  waitForLine(text: string, timeoutMs?: number): Promise<void>;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process has ended and its streams are closed. */
+  result: Promise<ProcessResult>;
+}
+
+/**
+ * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root by
+ * default; SIGKILLed after `timeoutMs`.
+ */
+export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): SpawnedNode {
+  const started = Date.now();
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    for (const l of listeners) l();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  const result = new Promise<ProcessResult>((resolve, reject) => {
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      ended = true;
+      for (const l of listeners) l();
+      resolve({ code, signal, stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+
+  function waitForLine(text: string, timeoutMs = 10_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (stdout.includes(text)) {
+          finish();
+          resolve();
+        } else if (ended) {
+          finish();
+          reject(new Error(`the process ended before printing ${JSON.stringify(text)}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+        }
+      };
+      const t = setTimeout(() => {
+        finish();
+        reject(new Error(`no ${JSON.stringify(text)} on stdout after ${timeoutMs} ms; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(t);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  }
+
+  return { child, waitForLine, stdout: () => stdout, stderr: () => stderr, result };
+}
+
+/** Runs `node [args]` to completion with exactly `env`. */
+export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): Promise<ProcessResult> {
+  return spawnNode(args, options).result;
+}
+
+/** Lines of `text` that are this package's own diagnostics. */
+export function ownLines(text: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith('[@astralog/otel]'));
+}
