@@ -1,19 +1,19 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv as cleanBaseEnv, makeAppDir, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { ROOT, runNode } from '../support/spawn.ts';
+import { runNode } from '../support/spawn.ts';
 
-const APPS = join(ROOT, 'node_modules', '.cache', 'astralog-e2e-otlp');
+let apps: AppDir;
+let app: string;
 let receiver: Receiver;
 let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 
 beforeAll(async () => {
-  mkdirSync(APPS, { recursive: true });
-  writeFileSync(
-    join(APPS, 'app.mjs'),
+  apps = makeAppDir();
+  app = apps.write(
+    'app.mjs',
     `import { logs } from '@opentelemetry/api';
      console.log('captured line');
      const err = new Error('kept safe'); err.self = err;
@@ -26,18 +26,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver.close();
   await otlp.close();
-  rmSync(APPS, { recursive: true, force: true });
+  apps.remove();
 });
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OTEL_') && !k.startsWith('ASTRALOG_')) env[k] = v;
-  return { ...env, ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'both', ...extra };
+  return cleanBaseEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'both', ...extra });
 }
 
 describe('OTLP alongside Astralog', () => {
   it('ships the same records to a loopback OTLP/HTTP receiver when the standard variables ask for it', async () => {
-    const run = await runNode(['--import', '@astralog/otel/register', join(APPS, 'app.mjs')], {
+    const run = await runNode(['--import', '@astralog/otel/register', app], {
       env: cleanEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }),
     });
     expect(run.code).toBe(0);
@@ -52,7 +50,7 @@ describe('OTLP alongside Astralog', () => {
 
   it('changes nothing without the variables', async () => {
     otlp.records.length = 0;
-    const run = await runNode(['--import', '@astralog/otel/register', join(APPS, 'app.mjs')], { env: cleanEnv({}) });
+    const run = await runNode(['--import', '@astralog/otel/register', app], { env: cleanEnv({}) });
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain('OTLP');
     expect(otlp.records).toHaveLength(0);
@@ -60,7 +58,7 @@ describe('OTLP alongside Astralog', () => {
 
   it('says so, and keeps sending to Astralog, when the protocol is not http/json', async () => {
     const before = receiver.accepted.length;
-    const run = await runNode(['--import', '@astralog/otel/register', join(APPS, 'app.mjs')], {
+    const run = await runNode(['--import', '@astralog/otel/register', app], {
       env: cleanEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
     });
     expect(run.code).toBe(0);
