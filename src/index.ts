@@ -12,3 +12,6 @@ export type { AstralogExporterOptions } from './config/exporter-config.ts';
 export type { AstralogBatchLogRecordProcessorOptions, AstralogProcessorLimits } from './config/processor-config.ts';
 export type { AstralogOptions } from './config/client-config.ts';
 export { PACKAGE_VERSION } from './version.ts';
+export { startDevReceiver } from './receiver/dev-receiver.ts';
+export type { DevReceiver, DevReceiverOptions, StoredEvent } from './receiver/dev-receiver.ts';
+export type { AstralogEvent } from './receiver/contract.ts';

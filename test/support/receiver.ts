@@ -18,7 +18,7 @@
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { checkHeaders as checkContractHeaders, decodeBody, isPlainObject, parseEvents } from '../../src/receiver/contract.ts';
 
 export type Behaviour =
   /** 202 `{"status":"accepted"}` by default; `status` may be any 2xx (some builds answer 200). */
@@ -140,24 +140,6 @@ interface Verdict {
 
 const noop = (): void => {};
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Decodes the body per Content-Encoding. Returns the text, or an error message. */
-function decodeBody(headers: IncomingHttpHeaders, raw: Buffer): { text: string } | { error: string } {
-  const encoding = (headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity') return { text: raw.toString('utf8') };
-  if (encoding === 'gzip' || encoding === 'x-gzip') {
-    try {
-      return { text: gunzipSync(raw).toString('utf8') };
-    } catch (err) {
-      return { error: `body is not valid gzip (${(err as Error).message})` };
-    }
-  }
-  return { error: `unsupported content-encoding: ${encoding}` };
-}
-
 function buildRecord(
   index: number,
   req: IncomingMessage,
@@ -190,43 +172,13 @@ function buildRecord(
 }
 
 function checkHeaders(headers: IncomingHttpHeaders, apiKey: string): Verdict | undefined {
-  if (headers.authorization !== `Bearer ${apiKey}`) return { status: 401, error: 'unauthorized' };
-  const ct = headers['content-type'];
-  if (typeof ct !== 'string' || !ct.trim().toLowerCase().startsWith('application/json')) {
-    return { status: 400, error: 'content-type must be application/json' };
-  }
-  return undefined;
+  return checkContractHeaders(headers, apiKey);
 }
-
-const REQUIRED_FIELDS = ['timestamp', 'level', 'message', 'service'] as const;
-const OPTIONAL_STRING_FIELDS = ['trace_id', 'project_id'] as const;
 
 function checkBody(rec: ReceivedRequest, decodeError: string | undefined): string | undefined {
   if (decodeError !== undefined) return decodeError;
-  if (rec.json === undefined) return 'body is not valid JSON';
-  const body = rec.json;
-  if (!isPlainObject(body)) return 'body must be a JSON object';
-  const events = body['events'];
-  if (!Array.isArray(events)) {
-    return Array.isArray(body['logs'])
-      ? 'body must hold an "events" array (found "logs", the legacy name)'
-      : 'body must hold an "events" array';
-  }
-  for (let i = 0; i < events.length; i++) {
-    const ev: unknown = events[i];
-    if (!isPlainObject(ev)) return `events[${i}] must be an object`;
-    for (const f of REQUIRED_FIELDS) {
-      if (!(f in ev)) return `events[${i}].${f} is missing`;
-      if (typeof ev[f] !== 'string') return `events[${i}].${f} must be a string`;
-    }
-    for (const f of OPTIONAL_STRING_FIELDS) {
-      if (f in ev && typeof ev[f] !== 'string') return `events[${i}].${f} must be a string when present`;
-    }
-    if ('metadata' in ev && !isPlainObject(ev['metadata'])) {
-      return `events[${i}].metadata must be an object when present`;
-    }
-  }
-  return undefined;
+  const parsed = parseEvents(rec.bodyText);
+  return 'error' in parsed ? parsed.error : undefined;
 }
 
 /** Throws on a behaviour the receiver cannot perform (a bug in the test). */

@@ -1,0 +1,148 @@
+import { appendFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ACCEPTED_BODY, checkHeaders, decodeBody, DRAIN_PATH, parseEvents, type AstralogEvent } from './contract.ts';
+import { formatEvent } from './format.ts';
+
+export interface DevReceiverOptions {
+  /** Default 127.0.0.1: a dev receiver has no business on a network. */
+  host?: string;
+  /** Default 8080 (Astralog's documented local base URL); 0 picks a free one. */
+  port?: number;
+  /** The Bearer key requests must carry. */
+  apiKey: string;
+  /** Append every accepted event as a line of JSON to this file. */
+  out?: string;
+  /** Where readable event lines go; false prints nothing. Default: stdout. */
+  print?: ((line: string) => void) | false;
+  /** Colour the level (default: when printing to a TTY). */
+  colour?: boolean;
+  /** Events kept in memory for /api/events (oldest dropped first). Default 100000. */
+  maxEvents?: number;
+}
+
+export interface DevReceiver {
+  url: string;
+  port: number;
+  /** Events kept, oldest first. */
+  events(): readonly StoredEvent[];
+  close(): Promise<void>;
+}
+
+export type StoredEvent = AstralogEvent & { received_at: string };
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A local Astralog-compatible ingest service: POST /v1/drain (Bearer key, JSON or gzip body,
+ * 202 / 400 / 401 / 413 as the contract says), GET /health, and GET /api/events?trace_id=…&service=…
+ * to pull the events of one trace across services. Prints events readably as they arrive.
+ */
+export async function startDevReceiver(options: DevReceiverOptions): Promise<DevReceiver> {
+  const host = options.host ?? '127.0.0.1';
+  const maxEvents = options.maxEvents ?? 100_000;
+  const print = options.print === false ? undefined : (options.print ?? ((line: string) => process.stdout.write(line + '\n')));
+  const colour = options.colour ?? (options.print === undefined && process.stdout.isTTY === true);
+  const stored: StoredEvent[] = [];
+  const sockets = new Set<Socket>();
+  let writing: Promise<void> = Promise.resolve();
+
+  const accept = (events: AstralogEvent[]): void => {
+    const receivedAt = new Date().toISOString();
+    for (const event of events) {
+      stored.push({ ...event, received_at: receivedAt });
+      print?.(formatEvent(event, colour));
+    }
+    if (stored.length > maxEvents) stored.splice(0, stored.length - maxEvents);
+    if (options.out !== undefined) {
+      const lines = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+      const out = options.out;
+      writing = writing
+        .then(() => appendFile(out, lines))
+        .catch((error: Error) => {
+          process.stderr.write(`astralog dev: cannot write ${out}: ${error.message}\n`);
+        });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => sendJson(res, 500, { error: 'internal error' }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (req.method === 'GET' && url.pathname === '/api/events') return sendJson(res, 200, { events: query(stored, url.searchParams) });
+    if (req.method !== 'POST' || url.pathname !== DRAIN_PATH) return sendJson(res, 404, { error: 'not found' });
+
+    const refusal = checkHeaders(req.headers, options.apiKey);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendJson(res, refusal.status, { error: refusal.error });
+    }
+    const raw = await readBody(req);
+    if (raw === undefined) return sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    const decoded = decodeBody(req.headers, raw);
+    if ('error' in decoded) return sendJson(res, 400, { error: decoded.error });
+    const parsed = parseEvents(decoded.text);
+    if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
+    accept(parsed.events);
+    res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ACCEPTED_BODY) }).end(ACCEPTED_BODY);
+  }
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new Error(`port ${options.port ?? 8080} on ${host} is already in use (another astralog dev?); choose another with --port`));
+      } else reject(error);
+    });
+    server.listen(options.port ?? 8080, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    events: () => stored,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await writing;
+    },
+  };
+}
+
+function query(events: readonly StoredEvent[], params: URLSearchParams): StoredEvent[] {
+  const traceId = params.get('trace_id');
+  const service = params.get('service');
+  const limit = Math.min(Math.max(Number(params.get('limit') ?? 1000) || 1000, 1), 100_000);
+  const matching = events.filter((e) => (traceId === null || e.trace_id === traceId) && (service === null || e.service === service));
+  return matching.slice(-limit);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+}
