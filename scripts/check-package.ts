@@ -34,6 +34,21 @@ try {
     exporter.shutdown();`;
   run(process.execPath, ['--input-type=module', '-e', `import * as m from '@astralog/otel'; let exporter; ${check} console.log('import ok', m.PACKAGE_VERSION);`], app);
   run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('@astralog/otel'); let exporter; ${check} console.log('require ok', m.PACKAGE_VERSION);`], app);
+  // The register entry, both ways (no key: it must say so in one line and leave the app alone).
+  for (const flag of ['--import', '--require']) {
+    const out = execFileSync(process.execPath, [flag, '@astralog/otel/register', '-e', "console.log('app ran')"], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (out.trim() !== 'app ran') throw new Error(`${flag} @astralog/otel/register changed the app's output: ${out}`);
+    console.log(`${flag} @astralog/otel/register ok`);
+  }
+  // The astralog command from the installed package.
+  const version = execFileSync(join(app, 'node_modules', '.bin', 'astralog'), ['--version'], { encoding: 'utf8' }).trim();
+  if (version !== JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: root, encoding: 'utf8' }))) throw new Error(`astralog --version printed ${version}`);
+  console.log(`astralog --version ok (${version})`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
