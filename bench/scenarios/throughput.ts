@@ -1,0 +1,86 @@
+// End to end to a loopback receiver in another process: events/s and CPU per delivered event.
+// argv: <ours|stock|pino> <events>. The app logs in chunks of 1000, letting the event loop turn
+// between chunks as a service would; the clock and the CPU meter stop once every event was sent
+// (close/shutdown/flush returned) and the receiver's count is read. A run that loses events is
+// reported with its delivered count, never as fast.
+import { SeverityNumber } from '@opentelemetry/api';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import pino from 'pino';
+import { createAstralog } from '../../src/index.ts';
+import { forkReceiver } from '../receiver-client.ts';
+
+const pipeline = process.argv[2] ?? 'ours';
+const events = Number(process.argv[3] ?? 200_000);
+const CHUNK = 1000;
+const receiver = await forkReceiver(pipeline === 'ours' ? 'accept' : 'otlp');
+const attributes = (i: number) => ({ user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true });
+
+interface Contender {
+  log(i: number): void;
+  /** Resolves once everything logged has been sent. */
+  finish(): Promise<void>;
+}
+
+function ours(): Contender {
+  const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
+  return { log: (i) => log.info('user logged in', attributes(i)), finish: () => log.close() };
+}
+
+function stock(): Contender {
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench' }),
+    // A queue big enough to drop nothing: with the default 2048 the stock processor loses most of a burst.
+    processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: receiver.url }), maxQueueSize: events })],
+  });
+  const logger = provider.getLogger('bench');
+  return {
+    log: (i) => logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'user logged in', attributes: attributes(i) }),
+    finish: () => provider.shutdown(),
+  };
+}
+
+function pinoOtel(): Contender {
+  const transport = pino.transport({
+    target: 'pino-opentelemetry-transport',
+    options: { resourceAttributes: { 'service.name': 'bench' }, logRecordProcessorOptions: [{ recordProcessorType: 'batch', exporterOptions: { protocol: 'http', httpExporterOptions: { url: receiver.url } }, processorConfig: { maxQueueSize: events } }] },
+  });
+  const logger = pino(transport);
+  return {
+    log: (i) => logger.info(attributes(i), 'user logged in'),
+    finish: async () => {
+      // The transport runs in a worker thread; wait until the receiver has everything (or 30 s).
+      for (let waited = 0; waited < 30_000; waited += 50) {
+        if ((await receiver.count()) >= events) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise<void>((resolve) => transport.end(resolve));
+    },
+  };
+}
+
+const contender = pipeline === 'stock' ? stock() : pipeline === 'pino' ? pinoOtel() : ours();
+const cpuStart = process.cpuUsage();
+const started = performance.now();
+for (let i = 0; i < events; i += CHUNK) {
+  for (let j = i; j < i + CHUNK && j < events; j++) contender.log(j);
+  await new Promise((r) => setImmediate(r));
+}
+await contender.finish();
+const delivered = await receiver.count();
+const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuStart);
+await receiver.close();
+
+process.stdout.write(
+  JSON.stringify({
+    scenario: `throughput-${pipeline}`,
+    events,
+    delivered,
+    wallMs: Math.round(wallMs),
+    eventsPerSecond: Math.round((delivered / wallMs) * 1000),
+    cpuUsPerDeliveredEvent: delivered === 0 ? null : Math.round(((cpu.user + cpu.system) / delivered) * 100) / 100,
+  }) + '\n',
+);
+process.exit(0);
