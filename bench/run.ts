@@ -88,7 +88,63 @@ for (const events of [100_000, 200_000]) {
   }
 }
 
-// 3. Black-holed endpoint: accepts connections, never answers
+// 3. End to end to a loopback receiver: throughput and CPU per delivered event
+interface ThroughputResult {
+  delivered: number;
+  wallMs: number;
+  eventsPerSecond: number;
+  cpuUsPerDeliveredEvent: number | null;
+}
+const throughputEvents = 100_000; // pino's transport stalls on larger bursts from this producer
+const CONTENDERS = [
+  { id: 'stock', label: 'stock Logger.emit + BLRP + OTLP/HTTP JSON exporter' },
+  { id: 'pino', label: 'pino + pino-opentelemetry-transport (OTLP/HTTP JSON)' },
+  { id: 'ours', label: 'ours: client.info + AstralogBatchLogRecordProcessor + exporter' },
+] as const;
+const throughput = new Map<string, ThroughputResult[]>(CONTENDERS.map((c) => [c.id, []]));
+for (let r = 0; r < burstRuns; r++) {
+  for (const c of CONTENDERS) throughput.get(c.id)?.push(runScenario<ThroughputResult>('throughput.ts', [c.id, String(throughputEvents)]));
+}
+const cpuOf = (id: string) => median((throughput.get(id) as ThroughputResult[]).map((t) => t.cpuUsPerDeliveredEvent ?? Number.POSITIVE_INFINITY));
+const stockCpu = cpuOf('stock');
+say();
+say(`## End to end: ${throughputEvents} events with 5 attributes, logged in chunks of 1000, to a loopback receiver in another process (median of ${burstRuns})`);
+say();
+say('| pipeline | delivered (all runs) | events/s | CPU µs per delivered event | CPU vs stock | goal |');
+say('|---|---|---:|---:|---:|---|');
+for (const c of CONTENDERS) {
+  const results = throughput.get(c.id) as ThroughputResult[];
+  const cpu = cpuOf(c.id);
+  const goal = c.id === 'ours' ? `<= 0.25x: ${verdict(cpu / stockCpu <= 0.25)}` : '';
+  say(`| ${c.label} | ${results.map((t) => t.delivered).join(', ')} of ${throughputEvents} | ${median(results.map((t) => t.eventsPerSecond))} | ${cpu} | ${(cpu / stockCpu).toFixed(2)}x | ${goal} |`);
+}
+
+// 4. Event-loop delay at a steady 50k events/s
+interface LoopDelayResult {
+  delivered: number;
+  logged: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+const loop = new Map<string, LoopDelayResult[]>([['none', []], ['ours', []], ['stock', []]]);
+for (let r = 0; r < burstRuns; r++) {
+  for (const id of loop.keys()) loop.get(id)?.push(runScenario<LoopDelayResult>('loop-delay.ts', [id, '50000', quick ? '2' : '5']));
+}
+const p99 = (id: string) => median((loop.get(id) as LoopDelayResult[]).map((l) => l.p99Ms));
+say();
+say(`## Event-loop delay while logging 50000 events/s (timer every 10 ms; monitorEventLoopDelay; median of ${burstRuns})`);
+say();
+say('| app | delivered | p50 ms | p99 ms | p99 vs no logging | goal |');
+say('|---|---|---:|---:|---:|---|');
+for (const [id, label] of [['none', 'the same app, no logging'], ['ours', 'ours (createAstralog)'], ['stock', 'stock BLRP + OTLP/HTTP JSON']] as const) {
+  const results = loop.get(id) as LoopDelayResult[];
+  const extra = p99(id) - p99('none');
+  const goal = id === 'ours' ? `within 2 ms: ${verdict(extra <= 2)}` : '';
+  say(`| ${label} | ${id === 'none' ? '-' : results.map((l) => `${l.delivered}/${l.logged}`).join(', ')} | ${median(results.map((l) => l.p50Ms))} | ${p99(id)} | ${id === 'none' ? '' : `+${extra.toFixed(2)} ms`} | ${goal} |`);
+}
+
+// 5. Black-holed endpoint: accepts connections, never answers
 const hole = runScenario<BurstResult>('burst.ts', ['300000', 'blackhole', 'ours']);
 say();
 say('## Black-holed endpoint, 300000 events in a tight loop, default settings');
