@@ -67,6 +67,8 @@ export interface AstralogExporterOptions {
   shutdownTimeoutMs?: number;
   /** Extra CA certificate(s) in PEM, for a TLS endpoint with a private CA. */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** Fields added to every event's metadata (a record's own attributes win), e.g. `{ region: 'eu-1' }`. */
+  metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ExporterConfig {
@@ -85,6 +87,7 @@ export interface ExporterConfig {
   authRetryIntervalMs: number;
   shutdownTimeoutMs: number;
   ca: string | Buffer | Array<string | Buffer> | undefined;
+  metadata: Readonly<Record<string, string | number | boolean>>;
 }
 
 export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
@@ -104,6 +107,7 @@ export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'authRetryIntervalMs',
   'shutdownTimeoutMs',
   'ca',
+  'metadata',
 ]);
 
 export function resolveExporterConfig(options: unknown): ExporterConfig {
@@ -137,7 +141,22 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
     authRetryIntervalMs: integerOption('authRetryIntervalMs', o.authRetryIntervalMs, 60_000, { min: 10, max: 24 * 3_600_000 }),
     shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),
     ca: caOption(o.ca),
+    metadata: metadataOption(o.metadata),
   };
+}
+
+function metadataOption(value: unknown): ExporterConfig['metadata'] {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new AstralogConfigError('metadata', 'expected an object of field names to strings, numbers or booleans');
+  }
+  const entries = Object.entries(value);
+  if (entries.length > 64) throw new AstralogConfigError('metadata', 'at most 64 fields');
+  for (const [key, field] of entries) {
+    const ok = typeof field === 'string' || typeof field === 'boolean' || (typeof field === 'number' && Number.isFinite(field));
+    if (!ok) throw new AstralogConfigError('metadata', `field '${key}' must be a string, a finite number or a boolean`);
+  }
+  return Object.freeze({ ...(value as Record<string, string | number | boolean>) });
 }
 
 function redactKeysOption(value: unknown): readonly string[] {

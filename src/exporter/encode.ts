@@ -13,6 +13,8 @@ export interface EncoderConfig {
   maxEventBytes: number;
   maxStringLength: number;
   maxDepth: number;
+  /** Fields added to every event's metadata unless the record has its own. */
+  metadata?: Readonly<Record<string, string | number | boolean>>;
 }
 
 const MAX_ITEMS = 1000;
@@ -54,6 +56,7 @@ export class EventEncoder {
   private readonly serviceByResource = new WeakMap<object, Buffer>();
   private readonly levelByText = new Map<string, Buffer>();
   private readonly identity: Identity = { traceId: undefined, promoted: false, spanContext: undefined };
+  private readonly staticMetadata: ReadonlyArray<{ key: string; json: Buffer }>;
   private cachedSecond = Number.NaN;
   private cachedSecondText = '';
 
@@ -77,6 +80,8 @@ export class EventEncoder {
     this.writer = new SafeJsonWriter(this.single, this.normalLimits, redactor);
     this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, redactor);
     this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
+    // Encoded once: `"key":value` per static field, written after the record's own attributes.
+    this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, json: Buffer.from(JSON.stringify(key) + ':' + JSON.stringify(value)) }));
   }
 
   /** One event as a JSON string (the exporter writes batches with encodeInto instead). */
@@ -135,6 +140,11 @@ export class EventEncoder {
     }
     if (record.droppedAttributesCount > 0) {
       if (w.writeMember('otel.dropped_attributes_count', record.droppedAttributesCount, 1, written === 0)) written++;
+    }
+    for (const field of this.staticMetadata) {
+      if (field.key in attributes) continue;
+      if (written++ > 0) buf.byte(0x2c);
+      buf.raw(field.json);
     }
     if (truncatedNote !== undefined) w.writeMember(TRUNCATED_KEY, truncatedNote, 1, written === 0);
     buf.ascii('}}');

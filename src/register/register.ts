@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { createAstralogClient, type Astralog } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
@@ -64,7 +65,10 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   let client: Astralog;
   try {
     const otlp = createOtlpProcessor(env, pickLimits(options));
-    client = createAstralogClient(options, { resourceAttributes: settings.resourceAttributes, extraProcessors: otlp === undefined ? [] : [otlp] });
+    client = createAstralogClient(withProcessIdentity(options), {
+      resourceAttributes: settings.resourceAttributes,
+      extraProcessors: otlp === undefined ? [] : [otlp],
+    });
     state.otlp = otlp !== undefined;
   } catch (error) {
     state.status = 'invalid';
@@ -88,6 +92,12 @@ function startupLine(client: Astralog, settings: RegisterSettings, otlp: boolean
     `trace correlation ${client.traceCorrelation ? 'on' : 'off (another @opentelemetry/api version owns the globals)'}; ` +
     `console capture ${settings.captureConsole ? 'on' : 'off'}${otlpNote} (ASTRALOG_QUIET=true hides this line)`
   );
+}
+
+/** Cluster workers share a service name: each event says which process wrote it. */
+function withProcessIdentity(options: AstralogOptions): AstralogOptions {
+  if (!cluster.isWorker) return options;
+  return { ...options, metadata: { 'process.pid': process.pid, 'cluster.worker_id': cluster.worker?.id ?? 0, ...options.metadata } };
 }
 
 function pickLimits(options: AstralogOptions): AstralogProcessorLimits {

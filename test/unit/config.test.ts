@@ -69,6 +69,8 @@ describe('exporter options', () => {
     expect(configError({ apiKey: KEY, projectId: '\ud800x' }).message).toMatch(/well-formed/);
     expect(configError({ apiKey: KEY, redactKeys: 'password' }).option).toBe('redactKeys');
     expect(configError(null).option).toBe('options');
+    expect(configError({ apiKey: KEY, metadata: { nested: { a: 1 } } }).message).toMatch(/field 'nested' must be a string/);
+    expect(configError({ apiKey: KEY, metadata: [] }).option).toBe('metadata');
   });
 
   it('refuses misspelt options with a suggestion', () => {

@@ -276,3 +276,15 @@ describe('records that are not records', () => {
     }
   });
 });
+
+describe('static metadata', () => {
+  it('adds the configured fields to every event, the record’s own attributes winning', () => {
+    const e = encoder({ metadata: { region: 'eu-1', 'process.pid': 42, canary: false } });
+    const first = JSON.parse(e.encodeEvent(makeRecord({ attributes: { user: 'u1' } }))) as Event;
+    const second = JSON.parse(e.encodeEvent(makeRecord({ attributes: { region: 'us-2' } }))) as Event;
+    const empty = JSON.parse(e.encodeEvent(makeRecord({}))) as Event;
+    expect(first.metadata).toEqual({ user: 'u1', region: 'eu-1', 'process.pid': 42, canary: false });
+    expect(second.metadata).toEqual({ region: 'us-2', 'process.pid': 42, canary: false });
+    expect(empty.metadata).toEqual({ region: 'eu-1', 'process.pid': 42, canary: false });
+  });
+});
