@@ -24,6 +24,8 @@ export interface ExportOutcome {
   /** Indexes (into the exported array) of records not delivered, which a later attempt could deliver. */
   failed: number[];
   failureReason: ExportFailureReason | undefined;
+  /** When Astralog asked for a pause (Retry-After) longer than the export could wait: how long, in ms. */
+  retryAfterMs?: number;
 }
 
 export interface ExporterStats {
@@ -34,6 +36,9 @@ export interface ExporterStats {
   failed: Record<ExportFailureReason, number>;
   exportsInFlight: number;
 }
+
+/** Below this much budget left, another attempt is not worth starting. */
+const MIN_ATTEMPT_MS = 50;
 
 /** JSON framing of a request body around the events. */
 const BODY_OPEN = '{"events":[';
@@ -90,6 +95,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private shutdownPromise: Promise<void> | undefined;
   /** While the key is refused: no request before this time. */
   private authBlockedUntil = 0;
+  /** Astralog asked (Retry-After) for no request before this time. */
+  private throttledUntil = 0;
   private readonly counters: Omit<ExporterStats, 'exportsInFlight'> = {
     requests: 0,
     retries: 0,
@@ -294,6 +301,16 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const count = last - first + 1;
     if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     if (Date.now() < this.authBlockedUntil) return this.fail(outcome, first, last, 'unauthorized');
+    // Astralog asked for a pause (Retry-After): no request of any batch before it ends.
+    const pause = this.throttledUntil - Date.now();
+    if (pause > 0) {
+      if (this.throttledUntil >= deadline) {
+        outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, pause);
+        return this.fail(outcome, first, last, 'retriesExhausted', 'waiting for Retry-After');
+      }
+      await sleep(pause, this.abortController.signal, batch.keepProcessAlive);
+      if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
+    }
 
     const payload = await this.transport.encodeBody(this.bodyOf(batch, first, last));
 
@@ -343,8 +360,17 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         );
         return this.fail(outcome, first, last, 'httpError');
       }
-      if (!(await this.backoff(attempt, parseRetryAfter(response.retryAfter), batch))) {
-        return this.fail(outcome, first, last, 'retriesExhausted', `HTTP ${status}`);
+      const retryAfterMs = parseRetryAfter(response.retryAfter);
+      if (retryAfterMs !== undefined) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + retryAfterMs);
+      if (!(await this.backoff(attempt, retryAfterMs, batch))) {
+        if (retryAfterMs !== undefined) outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, this.throttledUntil - Date.now());
+        return this.fail(
+          outcome,
+          first,
+          last,
+          'retriesExhausted',
+          retryAfterMs !== undefined && Date.now() + retryAfterMs >= deadline ? `HTTP ${status}, Retry-After ${Math.ceil(retryAfterMs / 1000)} s, beyond this export's budget` : `HTTP ${status}`,
+        );
       }
     }
   }
@@ -352,9 +378,13 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   /** Waits before the next attempt; false when no attempt is left within the budget. */
   private async backoff(failedAttempts: number, retryAfterMs: number | undefined, batch: EncodedBatch): Promise<boolean> {
     if (failedAttempts >= this.retryPolicy.maxAttempts) return false;
-    const delay = retryAfterMs ?? this.retryPolicy.backoffMs(failedAttempts);
-    // Waiting past the budget only to give up would hold records and sockets for nothing.
-    if (Date.now() + delay >= batch.deadline) return false;
+    const remaining = batch.deadline - Date.now();
+    // The server's pause is not ours to shorten; waiting past the budget only to give up would hold
+    // records and sockets for nothing.
+    if (retryAfterMs !== undefined && retryAfterMs >= remaining) return false;
+    // Our own jittered wait is shortened to leave time for the attempt, rather than giving up early.
+    if (remaining < MIN_ATTEMPT_MS) return false;
+    const delay = retryAfterMs ?? Math.min(this.retryPolicy.backoffMs(failedAttempts), Math.floor(remaining / 2));
     this.counters.retries++;
     await sleep(delay, this.abortController.signal, batch.keepProcessAlive);
     return !this.abortController.signal.aborted;
@@ -393,7 +423,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     reportOnce(
       `${this.id}:auth`,
       `Astralog refused the API key (HTTP ${status}) at ${this.config.url.origin}. Sending is paused and the key is tried again every ` +
-        `${Math.round(this.config.authRetryIntervalMs / 1000)} s; records are not delivered meanwhile. Check the apiKey option or ASTRALOG_API_KEY.`,
+        `${formatDuration(this.config.authRetryIntervalMs)}; records are not delivered meanwhile. Check the apiKey option or ASTRALOG_API_KEY.`,
     );
   }
 
@@ -436,6 +466,10 @@ function sleep(ms: number, signal: AbortSignal, keepProcessAlive: boolean): Prom
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function describeError(error: unknown): string {

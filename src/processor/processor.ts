@@ -103,6 +103,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private shutdownStarted = false;
   private shutdownPromise: Promise<void> | undefined;
   private handedOver = 0;
+  /** Shutdown has counted what it could not send: later outcomes are dropped, not kept. */
+  private shutdownDrained = false;
 
   constructor(options: AstralogBatchLogRecordProcessorOptions) {
     this.config = resolveProcessorConfig(options);
@@ -319,7 +321,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop('tooLarge', outcome.rejected.tooLarge);
     const reason = (outcome.failureReason ?? 'foreign') as FailureReason;
     if (outcome.failed.length > 0) {
-      this.backOff();
+      this.backOff((outcome as ExportOutcome).retryAfterMs);
       for (const i of outcome.failed) {
         const entry = batch.entries?.[i] ?? {
           record: batch.records[i] as ReadableLogRecord,
@@ -345,14 +347,17 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // A paused key is not an attempt: those records wait as long as the bounds allow.
     if (reason !== 'unauthorized') entry.attempts++;
     if (this.detailed === undefined && entry.attempts >= MAX_ATTEMPTS_WITHOUT_DETAIL) return this.drop('exportFailed', 1);
-    if (this.shutdownStarted || !this.fitsBesideRetries(1, entry.bytes)) return this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
+    // Also while shutting down: shutdown retries kept records until its deadline, then counts the rest.
+    if (this.shutdownDrained) return this.drop('shutdown', 1); // an outcome that came after the end
+    if (!this.fitsBesideRetries(1, entry.bytes)) return this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
     this.retry.push(entry, entry.bytes);
   }
 
-  private backOff(): void {
+  /** Waits longer after each failure; never less than a pause Astralog asked for (Retry-After). */
+  private backOff(retryAfterMs: number | undefined): void {
     this.consecutiveFailures++;
     const delay = Math.min(MAX_BACKOFF_MS, this.config.flushIntervalMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
-    this.backoffUntil = Date.now() + delay;
+    this.backoffUntil = Math.max(this.backoffUntil, Date.now() + Math.max(delay, retryAfterMs ?? 0));
   }
 
   /** Tells Astralog what was dropped, once the exporter works again. Not part of the accounting. */
@@ -443,8 +448,17 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // Leave part of the budget for abandoning exports and closing sockets, so that the whole
     // shutdown, not just its flush, ends within shutdownTimeoutMs.
     const margin = Math.min(SHUTDOWN_MARGIN_MS, Math.floor(this.config.shutdownTimeoutMs / 10));
-    await this.flushPending(this.config.shutdownTimeoutMs - margin);
+    const flushDeadline = deadline - margin;
+    await this.flushPending(flushDeadline - Date.now());
+    // Records of exports that failed meanwhile are tried again, after the backoff, while time remains.
+    while (this.retry.length > 0 && Date.now() < flushDeadline) {
+      const wait = Math.min(Math.max(0, this.backoffUntil - Date.now()), flushDeadline - Date.now());
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait)); // ref'd: shutdown is awaited
+      if (Date.now() >= flushDeadline) break;
+      await this.flushPending(flushDeadline - Date.now());
+    }
     // Past the deadline: what is still held will not be sent.
+    this.shutdownDrained = true;
     this.drop('shutdown', this.queue.length + this.retry.length);
     this.queue.shiftInto(this.queue.length, [], []);
     this.retry.shiftInto(this.retry.length, [], []);
