@@ -1,6 +1,7 @@
 import { LEVELS, type LevelName } from '../client/levels.ts';
 import type { AstralogOptions } from './client-config.ts';
 import { AstralogConfigError } from './errors.ts';
+import { PROCESSOR_LIMIT_KEYS } from './processor-config.ts';
 
 /** What register does beyond the client: read from the environment only. */
 export interface RegisterSettings {
@@ -41,16 +42,6 @@ export const ENV_FOR_OPTION: Readonly<Record<string, string>> = {
   maxConcurrentExports: 'ASTRALOG_MAX_CONCURRENT_EXPORTS',
   shutdownTimeoutMs: 'ASTRALOG_SHUTDOWN_TIMEOUT_MS',
 };
-
-const INTEGER_OPTIONS = [
-  'maxQueueSize',
-  'maxQueueBytes',
-  'maxBatchSize',
-  'flushIntervalMs',
-  'exportTimeoutMs',
-  'maxConcurrentExports',
-  'shutdownTimeoutMs',
-] as const;
 
 const OTEL_LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 
@@ -96,7 +87,7 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
   }
   const insecure = readBoolean(env, 'ASTRALOG_ALLOW_INSECURE_HTTP', false, errors);
   if (insecure) options.allowInsecureHttp = true;
-  for (const option of INTEGER_OPTIONS) {
+  for (const option of PROCESSOR_LIMIT_KEYS) {
     const name = ENV_FOR_OPTION[option] as string;
     const value = text(env, name);
     if (value === undefined) continue;

@@ -11,6 +11,9 @@ import {
 } from './validate.ts';
 
 export const DEFAULT_ENDPOINT = 'https://ingest.astralog.cloud';
+
+/** How big one event may get, by default (see maxEventBytes, maxStringLength, maxDepth). */
+export const DEFAULT_EVENT_LIMITS = Object.freeze({ maxEventBytes: 256 * 1024, maxStringLength: 32 * 1024, maxDepth: 10 });
 export const DRAIN_PATH = '/v1/drain';
 
 /**
@@ -117,7 +120,7 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
   rejectUnknownOptions('exporter', options, EXPORTER_OPTION_KEYS);
   const o = options as Partial<Record<keyof AstralogExporterOptions, unknown>>;
   const allowInsecureHttp = booleanOption('allowInsecureHttp', o.allowInsecureHttp, false);
-  const maxEventBytes = integerOption('maxEventBytes', o.maxEventBytes, 256 * 1024, { min: 4096, max: 16 * 1024 * 1024 });
+  const maxEventBytes = integerOption('maxEventBytes', o.maxEventBytes, DEFAULT_EVENT_LIMITS.maxEventBytes, { min: 4096, max: 16 * 1024 * 1024 });
   const maxRequestBytes = integerOption('maxRequestBytes', o.maxRequestBytes, 4 * 1024 * 1024, {
     min: 16 * 1024,
     max: 256 * 1024 * 1024,
@@ -135,8 +138,8 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
     headers: headersOption('headers', o.headers),
     redactKeys: redactKeysOption(o.redactKeys),
     maxEventBytes,
-    maxStringLength: integerOption('maxStringLength', o.maxStringLength, 32 * 1024, { min: 16, max: 16 * 1024 * 1024 }),
-    maxDepth: integerOption('maxDepth', o.maxDepth, 10, { min: 1, max: 100 }),
+    maxStringLength: integerOption('maxStringLength', o.maxStringLength, DEFAULT_EVENT_LIMITS.maxStringLength, { min: 16, max: 16 * 1024 * 1024 }),
+    maxDepth: integerOption('maxDepth', o.maxDepth, DEFAULT_EVENT_LIMITS.maxDepth, { min: 1, max: 100 }),
     maxRequestBytes,
     authRetryIntervalMs: integerOption('authRetryIntervalMs', o.authRetryIntervalMs, 60_000, { min: 10, max: 24 * 3_600_000 }),
     shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),

@@ -1,7 +1,7 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { AstralogProcessorLimits } from '../config/processor-config.ts';
-import { DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
+import { DEFAULT_EVENT_LIMITS, DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
 import { writeStderr } from '../diagnostics.ts';
 import { EventEncoder } from '../exporter/encode.ts';
 import { AstralogBatchLogRecordProcessor } from '../processor/processor.ts';
@@ -48,14 +48,7 @@ export function createOtlpProcessor(env: Env, limits: AstralogProcessorLimits): 
  */
 class OtlpSafeValues implements LogRecordExporter {
   private readonly inner: LogRecordExporter;
-  private readonly encoder = new EventEncoder({
-    projectId: undefined,
-    service: undefined,
-    redactKeys: DEFAULT_REDACT_KEYS,
-    maxEventBytes: 256 * 1024,
-    maxStringLength: 32 * 1024,
-    maxDepth: 10,
-  });
+  private readonly encoder = new EventEncoder({ projectId: undefined, service: undefined, redactKeys: DEFAULT_REDACT_KEYS, ...DEFAULT_EVENT_LIMITS });
 
   constructor(inner: LogRecordExporter) {
     this.inner = inner;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAstralog, type Astralog } from '../../src/index.ts';
 import { TEST_KEY } from '../support/exporting.ts';
+import { hostileAnything } from '../support/arbitraries.ts';
 import { expectAccounted } from '../support/processing.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 
@@ -20,19 +21,7 @@ afterAll(async () => {
   await receiver.close();
 });
 
-const anything = fc.anything({
-  withBigInt: true,
-  withBoxedValues: true,
-  withDate: true,
-  withMap: true,
-  withSet: true,
-  withNullPrototype: true,
-  withObjectString: true,
-  withSparseArray: true,
-  withTypedArray: true,
-  stringUnit: 'binary',
-  maxDepth: 4,
-});
+const anything = hostileAnything();
 const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'trace_id', 'password', 'toString', ''), fc.string({ unit: 'binary', maxLength: 40 }));
 const metadata = fc.oneof(anything, fc.dictionary(key, anything, { maxKeys: 8 }), fc.constant(undefined));
 const hugeString = fc.integer({ min: 10_000, max: 200_000 }).map((n) => 'x'.repeat(n));

@@ -8,6 +8,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { EventEncoder, TRUNCATED_KEY } from '../../src/exporter/encode.ts';
 import { DEFAULT_REDACT_KEYS, resolveExporterConfig } from '../../src/config/exporter-config.ts';
 import { makeRecord, sampleSpan, testResource } from '../support/records.ts';
+import { hostileAnything } from '../support/arbitraries.ts';
 
 // Property tests of EventEncoder.encodeEvent: never throws, valid JSON of the documented shape,
 // within maxEventBytes, visible truncation, no prototype pollution, hostile values contained,
@@ -181,21 +182,7 @@ const specialValues: Arbitrary<unknown> = fc.constantFrom<() => unknown>(
   () => new Map<unknown, unknown>([[{}, 1], [Symbol('k'), 2], [null, 3], [1, 4], ['1', 5]]),
 ).map((make) => make());
 
-const anythingArb = fc.anything({
-  key: keyArb,
-  maxDepth: 4,
-  maxKeys: 6,
-  withBigInt: true,
-  withBoxedValues: true,
-  withDate: true,
-  withMap: true,
-  withSet: true,
-  withNullPrototype: true,
-  withObjectString: true,
-  withSparseArray: true,
-  withTypedArray: true,
-  stringUnit: 'binary',
-});
+const anythingArb = hostileAnything(keyArb);
 
 const valueArb: Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: anythingArb },
