@@ -44,6 +44,7 @@ export interface Astralog {
 }
 
 const EMPTY: Metadata = Object.freeze({});
+const UNREADABLE_METADATA: Record<string, unknown> = Object.freeze({ 'astralog.metadata_unreadable': true });
 const SCOPE = Object.freeze({ name: PACKAGE_NAME, version: PACKAGE_VERSION });
 
 /**
@@ -174,6 +175,7 @@ class AstralogClient implements Astralog {
       return;
     }
     if (this.closed) return;
+    let record: AstralogLogRecord;
     try {
       const active = context.active();
       const bound = boundMetadata(active);
@@ -183,14 +185,12 @@ class AstralogClient implements Astralog {
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
       const spanContext = trace.getSpan(active)?.spanContext();
-      const record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE);
-      this.processor.onEmit(record);
-      for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.onEmit(record);
+      record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE);
     } catch {
-      // A hostile metadata object (throwing getter or proxy): the call is dropped, never thrown.
-      this.processor.onEmit(
-        new AstralogLogRecord(Date.now(), level.text, level.severity, message, { 'astralog.metadata_unreadable': true }, undefined, this.resource, SCOPE),
-      );
+      // Hostile metadata (a throwing getter or proxy): the call still goes out, with a marker instead.
+      record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, UNREADABLE_METADATA, undefined, this.resource, SCOPE);
     }
+    this.processor.onEmit(record); // never throws
+    for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.onEmit(record);
   }
 }
