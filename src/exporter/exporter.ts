@@ -39,6 +39,8 @@ export interface ExporterStats {
 
 /** Below this much budget left, another attempt is not worth starting. */
 const MIN_ATTEMPT_MS = 50;
+/** The shortest per-attempt timeout when the budget allows (servers answering slower would see retries). */
+const MIN_ATTEMPT_TIMEOUT_MS = 2_000;
 
 /** JSON framing of a request body around the events. */
 const BODY_OPEN = '{"events":[';
@@ -93,8 +95,12 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abortController = new AbortController();
   private shutdownPromise: Promise<void> | undefined;
-  /** While the key is refused: no request before this time. */
-  private authBlockedUntil = 0;
+  /**
+   * While the key is refused (401/403), or the endpoint cannot be used at all (a TLS certificate
+   * it does not trust): no request before this time, and records fail at once with this reason.
+   */
+  private pausedUntil = 0;
+  private pauseReason: 'unauthorized' | 'network' = 'unauthorized';
   /** Astralog asked (Retry-After) for no request before this time. */
   private throttledUntil = 0;
   private readonly counters: Omit<ExporterStats, 'exportsInFlight'> = {
@@ -193,7 +199,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       bodies: [],
       counts: [],
     };
-    if (records.length === 0 || Date.now() < this.authBlockedUntil) return delivery;
+    if (records.length === 0 || Date.now() < this.pausedUntil) return delivery;
     const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, true);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
       const body = this.bodyOf(batch, first, last);
@@ -300,7 +306,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const deadline = batch.deadline;
     const count = last - first + 1;
     if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
-    if (Date.now() < this.authBlockedUntil) return this.fail(outcome, first, last, 'unauthorized');
+    if (Date.now() < this.pausedUntil) return this.fail(outcome, first, last, this.pauseReason);
     // Astralog asked for a pause (Retry-After): no request of any batch before it ends.
     const pause = this.throttledUntil - Date.now();
     if (pause > 0) {
@@ -320,11 +326,20 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       this.counters.requests++;
       let response: TransportResponse;
       try {
-        response = await this.transport.send(payload, remaining, this.abortController.signal, batch.keepProcessAlive);
+        // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
+        // must not take the whole budget with it; the retry goes out on a fresh one.
+        const attemptMs = Math.min(remaining, Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3)));
+        response = await this.transport.send(payload, attemptMs, this.abortController.signal, batch.keepProcessAlive);
       } catch (error) {
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
         if (!this.retryPolicy.isRetryableError(error)) {
-          reportOnce(`${this.id}:net:${(error as TransportError).code}`, `cannot reach Astralog at ${this.config.url.origin}: ${describeError(error)}`);
+          // Not cured by retrying (e.g. TLS verification): pause like a refused key, said once.
+          this.pause('network');
+          reportOnce(
+            `${this.id}:net:${(error as TransportError).code}`,
+            `cannot use Astralog at ${this.config.url.origin}: ${describeError(error)}. Sending is paused and tried again every ` +
+              `${formatDuration(this.config.authRetryIntervalMs)}${/CERT|SELF_SIGNED|TLS|SSL/i.test((error as TransportError).code ?? '') ? '; for a private CA, pass the ca option' : ''}.`,
+          );
           return this.fail(outcome, first, last, 'network');
         }
         if (!(await this.backoff(attempt, undefined, batch))) return this.fail(outcome, first, last, 'retriesExhausted', error);
@@ -418,8 +433,13 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     );
   }
 
+  private pause(reason: 'unauthorized' | 'network'): void {
+    this.pausedUntil = Date.now() + this.config.authRetryIntervalMs;
+    this.pauseReason = reason;
+  }
+
   private onUnauthorized(status: number): void {
-    this.authBlockedUntil = Date.now() + this.config.authRetryIntervalMs;
+    this.pause('unauthorized');
     reportOnce(
       `${this.id}:auth`,
       `Astralog refused the API key (HTTP ${status}) at ${this.config.url.origin}. Sending is paused and the key is tried again every ` +
@@ -428,8 +448,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   private onAccepted(): void {
-    if (this.authBlockedUntil === 0) return;
-    this.authBlockedUntil = 0;
+    if (this.pausedUntil === 0) return;
+    this.pausedUntil = 0;
+    if (this.pauseReason !== 'unauthorized') return;
     clearReported(`${this.id}:auth`);
     reportInfo(`Astralog accepted the API key again; sending resumed.`);
   }

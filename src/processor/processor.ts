@@ -59,7 +59,7 @@ type FailureReason = ExportFailureReason | 'foreign' | 'abandoned';
 
 /** A batch failed by an exporter that gives only ExportResult can be tried this many times. */
 const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
-const MAX_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
 const SCOPE = { name: PACKAGE_NAME, version: PACKAGE_VERSION };
@@ -353,11 +353,20 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.push(entry, entry.bytes);
   }
 
-  /** Waits longer after each failure; never less than a pause Astralog asked for (Retry-After). */
+  /**
+   * Waits longer after each failed attempt to send, never less than a pause Astralog asked for
+   * (Retry-After). Batches that were already in flight when sending paused fail together: they are
+   * one failure, not one each, or a single outage with several exports in flight would escalate the
+   * wait several steps at once.
+   */
   private backOff(retryAfterMs: number | undefined): void {
-    this.consecutiveFailures++;
-    const delay = Math.min(MAX_BACKOFF_MS, this.config.flushIntervalMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
-    this.backoffUntil = Math.max(this.backoffUntil, Date.now() + Math.max(delay, retryAfterMs ?? 0));
+    const now = Date.now();
+    if (now >= this.backoffUntil) {
+      this.consecutiveFailures++;
+      const delay = Math.min(MAX_BACKOFF_MS, this.config.flushIntervalMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
+      this.backoffUntil = now + delay;
+    }
+    if (retryAfterMs !== undefined) this.backoffUntil = Math.max(this.backoffUntil, now + retryAfterMs);
   }
 
   /** Tells Astralog what was dropped, once the exporter works again. Not part of the accounting. */

@@ -598,7 +598,7 @@ describe('EventEncoder and prototype keys', () => {
               attributes = { outer: objectFrom([[key, { polluted: payload, toString: 'nope' }]], true) };
               break;
             case 'parsed':
-              attributes = JSON.parse(JSON.stringify({ outer: 1 }).replace('"outer"', JSON.stringify(key)).replace('1', JSON.stringify({ polluted: payload, toString: 'nope' }))) as Record<string, unknown>;
+              attributes = JSON.parse(JSON.stringify({ outer: 1 }).replace('"outer"', () => JSON.stringify(key)).replace('1', () => JSON.stringify({ polluted: payload, toString: 'nope' })) /* replacer functions: data such as "$&" is not a pattern */) as Record<string, unknown>;
               break;
             default:
               attributes = {};
