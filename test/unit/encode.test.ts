@@ -3,6 +3,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REDACT_KEYS } from '../../src/config/exporter-config.ts';
 import { EventEncoder, TRUNCATED_KEY, type EncoderConfig } from '../../src/exporter/encode.ts';
+import type { AstralogEvent } from '../../src/receiver/contract.ts';
 import { makeRecord, sampleSpan } from '../support/records.ts';
 
 function encoder(overrides: Partial<EncoderConfig> = {}): EventEncoder {
@@ -17,15 +18,8 @@ function encoder(overrides: Partial<EncoderConfig> = {}): EventEncoder {
   });
 }
 
-type Event = {
-  timestamp: string;
-  level: string;
-  message: string;
-  service: string;
-  trace_id?: string;
-  project_id?: string;
-  metadata: Record<string, unknown>;
-};
+/** What the encoder writes, with the metadata it always includes. */
+type Event = AstralogEvent & { metadata: Record<string, unknown> };
 
 function encode(fields: Parameters<typeof makeRecord>[0], overrides: Partial<EncoderConfig> = {}): Event {
   return JSON.parse(encoder(overrides).encodeEvent(makeRecord(fields))) as Event;
