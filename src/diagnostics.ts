@@ -32,11 +32,6 @@ export function clearReported(key: string): void {
   reported.delete(key);
 }
 
-/** Debug-level detail, through diag only (visible with OTEL_LOG_LEVEL=debug). */
-export function debug(message: string): void {
-  diag.debug(PREFIX + message);
-}
-
 /** Informational message (e.g. recovery), through diag and stderr. */
 export function reportInfo(message: string): void {
   diag.info(PREFIX + message);

@@ -17,13 +17,13 @@ export type ExportFailureReason =
   | 'shutdown'; // abandoned because the exporter shut down
 
 /** What became of each record of one export. */
-export interface ExportOutcome {
+export interface ExportOutcome<Reason extends string = ExportFailureReason> {
   delivered: number;
   /** Refused for good: retrying the same event cannot succeed. */
   rejected: { badRequest: number; tooLarge: number };
   /** Indexes (into the exported array) of records not delivered, which a later attempt could deliver. */
   failed: number[];
-  failureReason: ExportFailureReason | undefined;
+  failureReason: Reason | undefined;
   /** When Astralog asked for a pause (Retry-After) longer than the export could wait: how long, in ms. */
   retryAfterMs?: number;
 }
@@ -155,7 +155,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
     const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
     if (this.shutdownPromise !== undefined) {
-      return Promise.resolve(failAll(outcome, Array.isArray(records) ? records.length : 0, 'shutdown'));
+      return Promise.resolve(allFailed(Array.isArray(records) ? records.length : 0, 'shutdown'));
     }
     const run = this.runExport(records, outcome, options.background === true).catch((error: unknown) => {
       // Unreachable by design; never let a bug lose records silently.
@@ -456,10 +456,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 }
 
-function failAll(outcome: ExportOutcome, count: number, reason: ExportFailureReason): ExportOutcome {
-  for (let i = 0; i < count; i++) outcome.failed.push(i);
-  if (count > 0) outcome.failureReason = reason;
-  return outcome;
+/** An outcome in which none of `count` records was delivered, for `reason`. */
+export function allFailed<Reason extends string>(count: number, reason: Reason): ExportOutcome<Reason> {
+  return {
+    delivered: 0,
+    rejected: { badRequest: 0, tooLarge: 0 },
+    failed: Array.from({ length: count }, (_, i) => i),
+    failureReason: count > 0 ? reason : undefined,
+  };
 }
 
 function toExportResult(outcome: ExportOutcome): ExportResult {

@@ -36,11 +36,6 @@ export class BoundedQueue<T> {
     return this.shifted;
   }
 
-  /** Whether an item of `bytes` would fit now. */
-  fits(bytes: number): boolean {
-    return this.count < this.maxItems && this.byteTotal + bytes <= this.maxBytes;
-  }
-
   /** Appends if it fits; returns false (and changes nothing) otherwise. */
   push(item: T, bytes: number): boolean {
     if (this.count >= this.maxItems || this.byteTotal + bytes > this.maxBytes) return false;

@@ -3,11 +3,11 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { reportError } from '../diagnostics.ts';
-import type { ExportFailureReason, ExportOutcome } from '../exporter/exporter.ts';
+import { allFailed, type ExportFailureReason, type ExportOutcome } from '../exporter/exporter.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
 import { BoundedQueue } from './bounded-queue.ts';
-import { DropReporter, emptyDropCounts, type DropCounts, type DropReason } from './drop-report.ts';
+import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
 
 export interface ProcessorStats {
@@ -301,7 +301,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     }
   }
 
-  private complete(batch: Batch, outcome: ExportOutcome | FailedOutcome): void {
+  private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
     if (batch.settled) return;
     batch.settled = true;
     clearTimeout(batch.timer);
@@ -315,13 +315,13 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.pump();
   }
 
-  private account(batch: Batch, outcome: ExportOutcome | FailedOutcome): void {
+  private account(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
     this.counters.exported += outcome.delivered;
     this.drop('rejected', outcome.rejected.badRequest);
     this.drop('tooLarge', outcome.rejected.tooLarge);
-    const reason = (outcome.failureReason ?? 'foreign') as FailureReason;
+    const reason: FailureReason = outcome.failureReason ?? 'foreign';
     if (outcome.failed.length > 0) {
-      this.backOff((outcome as ExportOutcome).retryAfterMs);
+      this.backOff(outcome.retryAfterMs);
       for (const i of outcome.failed) {
         const entry = batch.entries?.[i] ?? {
           record: batch.records[i] as ReadableLogRecord,
@@ -380,7 +380,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       'warn',
       13,
       'astralog.sdk.dropped',
-      { ...counts, dropped_total: Object.values(counts).reduce((a, b) => a + b, 0), since: new Date(since).toISOString() },
+      { ...counts, dropped_total: total(counts), since: new Date(since).toISOString() },
       undefined,
       this.lastResource,
       SCOPE,
@@ -487,13 +487,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 }
 
-interface FailedOutcome {
-  delivered: number;
-  rejected: { badRequest: number; tooLarge: number };
-  failed: number[];
-  failureReason: FailureReason;
-}
-
 /** The resource of a record, read defensively (records may be hostile objects). */
 function resourceOf(record: ReadableLogRecord | undefined): ReadableLogRecord['resource'] | undefined {
   try {
@@ -504,11 +497,7 @@ function resourceOf(record: ReadableLogRecord | undefined): ReadableLogRecord['r
   }
 }
 
-function allFailed(count: number, reason: FailureReason): FailedOutcome {
-  return { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: Array.from({ length: count }, (_, i) => i), failureReason: reason };
-}
-
-function outcomeOf(result: ExportResult, count: number): ExportOutcome | FailedOutcome {
+function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureReason> {
   if (result?.code === ExportResultCode.SUCCESS) {
     return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
   }
