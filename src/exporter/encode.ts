@@ -58,7 +58,7 @@ export class EventEncoder {
   private readonly identity: Identity = { traceId: undefined, promoted: false, spanContext: undefined };
   private readonly staticMetadata: ReadonlyArray<{ key: string; json: Buffer }>;
   private cachedSecond = Number.NaN;
-  private cachedSecondText = '';
+  private cachedOpening = '';
 
   constructor(config: EncoderConfig) {
     this.config = config;
@@ -196,25 +196,24 @@ export class EventEncoder {
 
   /** A record that cannot even be read (null, a throwing proxy): still a valid, visible event. */
   private writeUnreadable(buf: JsonBuffer): void {
-    buf.ascii('{"timestamp":"');
-    this.writeTimestamp(buf, nowHrTime());
-    buf.ascii('","level":"error","message":"[astralog: a log record could not be encoded]","service":');
+    const [seconds, nanos] = nowHrTime();
+    this.writeOpening(buf, seconds, nanos);
+    buf.ascii('"error","message":"[astralog: a log record could not be encoded]","service":');
     buf.string(this.config.service ?? 'unknown_service');
     buf.raw(this.projectIdField);
     buf.ascii(',"metadata":{}}');
   }
 
   private writeHead(buf: JsonBuffer, record: ReadableLogRecord, maxLevelLength: number | undefined): void {
-    buf.ascii('{"timestamp":"');
     // The SDK's own records carry epoch milliseconds: read them without building an HrTime.
     const timeMs = (record as { timeMs?: unknown }).timeMs;
     if (typeof timeMs === 'number' && timeMs >= 0 && timeMs < 253_402_300_800_000) {
       const seconds = Math.floor(timeMs / 1000);
-      this.writeTimestampParts(buf, seconds, Math.round((timeMs - seconds * 1000) * 1e6));
+      this.writeOpening(buf, seconds, Math.round((timeMs - seconds * 1000) * 1e6));
     } else {
-      this.writeTimestamp(buf, validHrTime(record.hrTime) ?? validHrTime(record.hrTimeObserved) ?? nowHrTime());
+      const [seconds, nanos] = validHrTime(record.hrTime) ?? validHrTime(record.hrTimeObserved) ?? nowHrTime();
+      this.writeOpening(buf, seconds, nanos);
     }
-    buf.ascii('","level":');
     const level = this.levelOf(record);
     if (maxLevelLength === undefined) buf.raw(level);
     else buf.string(truncate(JSON.parse(level.toString('utf8')) as string, maxLevelLength));
@@ -247,22 +246,22 @@ export class EventEncoder {
     }
   }
 
-  private writeTimestamp(buf: JsonBuffer, time: HrTime): void {
-    this.writeTimestampParts(buf, time[0], time[1]);
-  }
-
-  private writeTimestampParts(buf: JsonBuffer, seconds: number, nanos: number): void {
+  /**
+   * Opens an event up to its level: `{"timestamp":"2026-11-28T09:42:58.123000000Z","level":`.
+   * Events of the same second share the text before the nanoseconds, built once.
+   */
+  private writeOpening(buf: JsonBuffer, seconds: number, nanos: number): void {
     if (nanos >= 1e9) {
       seconds += 1;
       nanos -= 1e9;
     }
     if (seconds !== this.cachedSecond) {
       this.cachedSecond = seconds;
-      this.cachedSecondText = new Date(seconds * 1000).toISOString().slice(0, 19) + '.';
+      this.cachedOpening = '{"timestamp":"' + new Date(seconds * 1000).toISOString().slice(0, 19) + '.';
     }
-    buf.ascii(this.cachedSecondText);
+    buf.ascii(this.cachedOpening);
     buf.nineDigits(nanos);
-    buf.byte(0x5a); // Z
+    buf.ascii('Z","level":');
   }
 
   private levelOf(record: ReadableLogRecord): Buffer {

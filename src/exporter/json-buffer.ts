@@ -2,6 +2,8 @@
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** Below this length a string is copied by a JS loop; above, by Buffer.write (a native call). */
 const SHORT_STRING = 48;
+/** "000" to "999" as ASCII, three bytes each. */
+const THREE_DIGITS = Buffer.from(Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0')).join(''), 'latin1');
 
 /**
  * A growable UTF-8 byte buffer that JSON is written into directly: no intermediate strings,
@@ -107,15 +109,25 @@ export class JsonBuffer {
     } while (value > 0);
   }
 
-  /** Exactly nine digits (nanoseconds), zero-padded. */
+  /** Exactly nine digits (nanoseconds: an integer from 0 to 999 999 999), zero-padded. */
   nineDigits(value: number): void {
     this.ensure(9);
-    let p = this.pos + 9;
-    this.pos = p;
-    for (let i = 0; i < 9; i++) {
-      this.bytes[--p] = 0x30 + (value % 10);
-      value = Math.floor(value / 10);
-    }
+    const v = value | 0; // < 2^31: int32 arithmetic, no float division
+    const high = (v / 1_000_000) | 0;
+    const rest = v - high * 1_000_000;
+    const middle = (rest / 1000) | 0;
+    this.threeDigits(high);
+    this.threeDigits(middle);
+    this.threeDigits(rest - middle * 1000);
+  }
+
+  private threeDigits(value: number): void {
+    const b = this.bytes;
+    const from = value * 3;
+    b[this.pos] = THREE_DIGITS[from] as number;
+    b[this.pos + 1] = THREE_DIGITS[from + 1] as number;
+    b[this.pos + 2] = THREE_DIGITS[from + 2] as number;
+    this.pos += 3;
   }
 
   toString(start = 0, end = this.pos): string {
@@ -134,4 +146,9 @@ export class JsonBuffer {
 /** The UTF-8 bytes of a JSON string literal, for fragments encoded once and reused. */
 export function jsonStringBytes(text: string): Buffer {
   return Buffer.from(JSON.stringify(text), 'utf8');
+}
+
+/** The UTF-8 bytes of `"key":`, for member keys encoded once and reused. */
+export function memberKeyBytes(key: string): Buffer {
+  return Buffer.from(JSON.stringify(key) + ':', 'utf8');
 }

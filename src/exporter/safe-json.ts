@@ -1,4 +1,4 @@
-import type { JsonBuffer } from './json-buffer.ts';
+import { memberKeyBytes, type JsonBuffer } from './json-buffer.ts';
 import { REDACTED, type KeyRedactor } from './redact.ts';
 
 export interface ValueLimits {
@@ -14,6 +14,15 @@ export interface ValueLimits {
 
 const MAX_KEY_LENGTH = 256;
 const REDACTED_JSON = `"${REDACTED}"`;
+/** Member keys are encoded once and cached, within these bounds (keys built from data must not grow it). */
+const MAX_CACHED_KEYS = 4096;
+const MAX_CACHED_KEY_LENGTH = 64;
+
+/** A member key as written (`"key":`) and whether its value is redacted. */
+interface MemberKey {
+  json: Uint8Array;
+  sensitive: boolean;
+}
 
 /**
  * Writes arbitrary JavaScript values as JSON into a JsonBuffer, always valid and bounded: cycles,
@@ -32,6 +41,7 @@ export class SafeJsonWriter {
   private eventStart = 0;
   private readonly redactor: KeyRedactor;
   private readonly ancestors: object[] = [];
+  private readonly memberKeys = new Map<string, MemberKey>();
 
   constructor(buf: JsonBuffer, limits: ValueLimits, redactor: KeyRedactor) {
     this.buf = buf;
@@ -44,7 +54,8 @@ export class SafeJsonWriter {
     this.eventStart = buf.pos;
     this.overflow = false;
     this.limits = limits;
-    this.ancestors.length = 0;
+    // Empty already unless an earlier event threw mid-object; setting length is not free.
+    if (this.ancestors.length !== 0) this.ancestors.length = 0;
   }
 
   /** A string, truncated to the limit and quoted. */
@@ -60,11 +71,27 @@ export class SafeJsonWriter {
     const t = typeof value;
     if (t === 'undefined' || t === 'function' || t === 'symbol') return false;
     if (!first) this.buf.byte(0x2c);
-    this.buf.string(key.length > MAX_KEY_LENGTH ? truncate(key, MAX_KEY_LENGTH) : key);
-    this.buf.byte(0x3a);
-    if (this.redactor.isSensitive(key)) this.buf.ascii(REDACTED_JSON);
+    let sensitive: boolean;
+    const member = this.memberKeys.get(key) ?? this.cacheMemberKey(key);
+    if (member !== undefined) {
+      this.buf.raw(member.json);
+      sensitive = member.sensitive;
+    } else {
+      this.buf.string(key.length > MAX_KEY_LENGTH ? truncate(key, MAX_KEY_LENGTH) : key);
+      this.buf.byte(0x3a);
+      sensitive = this.redactor.isSensitive(key);
+    }
+    if (sensitive) this.buf.ascii(REDACTED_JSON);
     else this.writeValue(value, depth);
     return true;
+  }
+
+  /** Keys recur on every event: short ones are encoded and checked for redaction once. */
+  private cacheMemberKey(key: string): MemberKey | undefined {
+    if (key.length > MAX_CACHED_KEY_LENGTH || this.memberKeys.size >= MAX_CACHED_KEYS) return undefined;
+    const member = { json: memberKeyBytes(key), sensitive: this.redactor.isSensitive(key) };
+    this.memberKeys.set(key, member);
+    return member;
   }
 
   /**

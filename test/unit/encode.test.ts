@@ -216,6 +216,19 @@ describe('redaction', () => {
     expect(encode({ attributes: { ssn: '1', password: 'p' } }, { redactKeys: ['ssn'] }).metadata).toEqual({ ssn: '[REDACTED]', password: 'p' });
     expect(encode({ attributes: { password: 'p' } }, { redactKeys: [] }).metadata).toEqual({ password: 'p' });
   });
+
+  it('redacts and encodes keys the same once its key cache is full, and for keys too long to cache', () => {
+    const e = encoder();
+    // Fill the per-key cache with keys made from data, then check keys that did not make it in.
+    for (let i = 0; i < 5000; i++) e.encodeEvent(makeRecord({ attributes: { [`user_${i}`]: i } }));
+    const longKey = `${'x'.repeat(100)}_password`;
+    const late = { late_token: 't', late_ok: 1, [longKey]: 'p', ['"quoted"\n']: 'q' };
+    for (let round = 0; round < 2; round++) {
+      expect(JSON.parse(e.encodeEvent(makeRecord({ attributes: late }))).metadata).toEqual({
+        late_token: '[REDACTED]', late_ok: 1, [longKey]: '[REDACTED]', ['"quoted"\n']: 'q',
+      });
+    }
+  });
 });
 
 describe('hostile bodies', () => {
