@@ -1,56 +1,71 @@
 // A loopback receiver in its own process (started with fork), so the measured process carries
 // only its own work. argv[2]: 'accept' | 'blackhole' (Astralog contract) or 'otlp' (OTLP/HTTP JSON
-// logs, for the stock pipeline). Answers { accepted } to the IPC message 'count'.
-import { createServer } from 'node:http';
+// logs, for the stock pipelines). Answers { accepted } to the IPC message 'count'.
+//
+// Both accepting modes do the same job per request, so neither pipeline's receiver competes harder
+// for the machine's cores: read the body, JSON.parse it, check its shape, count. (The Astralog mode
+// checks the contract's headers and each event's required fields; the test double with its
+// per-request bookkeeping stays in the tests.)
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ACCEPTED_BODY, checkHeaders, decodeBody, DRAIN_PATH, parseEvents } from '../src/receiver/contract.ts';
 import { startReceiver } from '../test/support/receiver.ts';
 
+const API_KEY = 'bench-key';
 const mode = process.argv[2] ?? 'accept';
 let accepted = 0;
 let url: string;
 let close: () => Promise<void>;
-/** Folds events the receiver holds into the count (it must not keep them all in memory). */
-let fold = (): void => undefined;
 
-if (mode === 'otlp') {
-  const server = createServer((req, res) => {
+/** Counts the events of one request body, or says why it was refused. */
+type Handler = (req: IncomingMessage, body: Buffer) => { status: number; body: string };
+
+const otlp: Handler = (_req, body) => {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: unknown[] }> }> };
+    for (const rl of parsed.resourceLogs ?? []) for (const sl of rl.scopeLogs ?? []) accepted += sl.logRecords?.length ?? 0;
+    return { status: 200, body: '{}' };
+  } catch {
+    return { status: 400, body: '' };
+  }
+};
+
+const drain: Handler = (req, raw) => {
+  const refusal = checkHeaders(req.headers, API_KEY);
+  if (refusal !== undefined) return { status: refusal.status, body: JSON.stringify({ error: refusal.error }) };
+  const decoded = decodeBody(req.headers, raw);
+  if ('error' in decoded) return { status: 400, body: JSON.stringify({ error: decoded.error }) };
+  const parsed = parseEvents(decoded.text);
+  if ('error' in parsed) return { status: 400, body: JSON.stringify({ error: parsed.error }) };
+  accepted += parsed.events.length;
+  return { status: 202, body: ACCEPTED_BODY };
+};
+
+if (mode === 'blackhole') {
+  const receiver = await startReceiver({ apiKey: API_KEY, behaviour: () => ({ kind: 'blackhole' }) });
+  url = receiver.url;
+  close = () => receiver.close();
+} else {
+  const handle = mode === 'otlp' ? otlp : drain;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: unknown[] }> }>;
-        };
-        for (const rl of body.resourceLogs ?? []) for (const sl of rl.scopeLogs ?? []) accepted += sl.logRecords?.length ?? 0;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } catch {
-        res.writeHead(400).end();
-      }
+      const answer = handle(req, Buffer.concat(chunks));
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`;
-  close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
-} else {
-  const receiver = await startReceiver({
-    apiKey: 'bench-key',
-    behaviour: () => (mode === 'blackhole' ? { kind: 'blackhole' } : { kind: 'accept' }),
-  });
-  fold = () => {
-    accepted += receiver.accepted.length;
-    receiver.accepted.length = 0;
-    receiver.requests.length = 0;
-  };
-  setInterval(fold, 50).unref();
-  url = receiver.url;
-  close = () => receiver.close();
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${mode === 'otlp' ? '/v1/logs' : DRAIN_PATH}`;
+  close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 }
 
 process.on('message', (message) => {
-  if (message === 'count') {
-    fold();
-    process.send?.({ accepted });
-  }
+  if (message === 'count') process.send?.({ accepted });
   if (message === 'close') void close().then(() => process.exit(0));
 });
 process.send?.({ ready: true, url });
