@@ -59,7 +59,7 @@ export function resolveProcessorLimits(o: Partial<Record<keyof AstralogProcessor
     maxBatchSize,
     flushIntervalMs: integerOption('flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
     exportTimeoutMs: integerOption('exportTimeoutMs', o.exportTimeoutMs, 10_000, { min: 1, max: 600_000 }),
-    maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 4, { min: 1, max: 64 }),
+    maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 8, { min: 1, max: 64 }),
     shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),
   };
 }

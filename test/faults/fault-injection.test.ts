@@ -105,7 +105,7 @@ describe('fault injection: the client in a child process', () => {
     receiver.setBehaviour((_req, index) => (index % 2 === 0 ? { kind: 'status', status: errors[(index / 2) % 4] as number } : ACCEPT));
     const n = 40;
     // One export at a time, so that every failed request is followed by an accepted one (as in the
-    // reset case: with 4 concurrent exports a batch in flight at close() could draw errors twice).
+    // reset case: with concurrent exports a batch in flight at close() could draw errors twice).
     const run = await runFaultChild({ endpoint: receiver.url, n, perTick: 10, tickMs: 50, options: { maxConcurrentExports: 1 } });
     const report = expectFaultInvariants(run, receiver.accepted, n);
     expect(new Set(receiver.requests.map((r) => r.status))).toEqual(new Set([500, 502, 503, 504, 202]));
