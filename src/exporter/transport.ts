@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { PACKAGE_VERSION } from '../version.ts';
@@ -45,14 +46,15 @@ export class TransportError extends Error {
  * Idle sockets are unref'd by the agent, so they never keep the process alive.
  */
 export class HttpTransport {
-  private readonly url: URL;
+  /** Host, port, path and the like of the drain URL, worked out once rather than per request. */
+  private readonly target: http.RequestOptions;
   private readonly headers: Record<string, string>;
   private readonly compression: 'none' | 'gzip';
   private readonly agent: http.Agent;
   private readonly request: typeof http.request;
 
   constructor(config: TransportConfig) {
-    this.url = config.url;
+    this.target = { ...urlToHttpOptions(config.url), method: 'POST' };
     this.compression = config.compression;
     this.headers = {
       ...config.headers,
@@ -121,11 +123,7 @@ export class HttpTransport {
       signal.addEventListener('abort', onAbort, { once: true });
 
       try {
-        req = this.request(this.url, {
-          method: 'POST',
-          agent: this.agent,
-          headers: { ...this.headers, 'content-length': String(payload.length) },
-        });
+        req = this.request({ ...this.target, agent: this.agent, headers: { ...this.headers, 'content-length': String(payload.length) } });
       } catch (error) {
         finish(new TransportError(errorCode(error, 'ERR_REQUEST'), errorMessage(error)));
         return;
