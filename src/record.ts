@@ -3,41 +3,60 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
+/** A level as records carry it: its Astralog name and OTel severity. */
+export interface RecordLevel {
+  readonly text: string;
+  readonly severity: number;
+}
+
+/** Where records come from: shared by every record of one client, so each holds one reference. */
+export interface RecordOrigin {
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+}
+
 /**
  * A log record made by this SDK itself (client calls, drop summaries), handed straight to the
  * processor: cheaper than the OTel Logger's record, and free of its attribute validation, which
  * would silently drop Errors, BigInts and Dates (the exporter makes every value safe instead).
- * The time is kept as epoch milliseconds and turned into an HrTime only when read, at export.
+ * Kept small, since a burst may hold 100k of them: the time as epoch milliseconds (an HrTime is
+ * built only when read, at export), and the level and origin as references to shared objects.
  */
 export class AstralogLogRecord implements ReadableLogRecord {
   readonly timeMs: number;
-  readonly severityText: string;
-  readonly severityNumber: number;
+  readonly level: RecordLevel;
   readonly body: unknown;
   readonly attributes: Record<string, unknown>;
   readonly spanContext: SpanContext | undefined;
-  readonly resource: Resource;
-  readonly instrumentationScope: InstrumentationScope;
-  readonly droppedAttributesCount = 0;
+  readonly origin: RecordOrigin;
 
-  constructor(
-    timeMs: number,
-    severityText: string,
-    severityNumber: number,
-    body: unknown,
-    attributes: Record<string, unknown>,
-    spanContext: SpanContext | undefined,
-    resource: Resource,
-    instrumentationScope: InstrumentationScope,
-  ) {
+  constructor(timeMs: number, level: RecordLevel, body: unknown, attributes: Record<string, unknown>, spanContext: SpanContext | undefined, origin: RecordOrigin) {
     this.timeMs = timeMs;
-    this.severityText = severityText;
-    this.severityNumber = severityNumber;
+    this.level = level;
     this.body = body;
     this.attributes = attributes;
     this.spanContext = spanContext;
-    this.resource = resource;
-    this.instrumentationScope = instrumentationScope;
+    this.origin = origin;
+  }
+
+  get severityText(): string {
+    return this.level.text;
+  }
+
+  get severityNumber(): number {
+    return this.level.severity;
+  }
+
+  get resource(): Resource {
+    return this.origin.resource;
+  }
+
+  get instrumentationScope(): InstrumentationScope {
+    return this.origin.instrumentationScope;
+  }
+
+  get droppedAttributesCount(): number {
+    return 0;
   }
 
   get hrTime(): HrTime {

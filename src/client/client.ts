@@ -6,7 +6,7 @@ import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextMan
 import { reportOnce } from '../diagnostics.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
-import { AstralogLogRecord } from '../record.ts';
+import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
 import { LEVELS, levelFor, type Level } from './levels.ts';
 
@@ -78,6 +78,8 @@ class AstralogClient implements Astralog {
   private readonly processor: AstralogBatchLogRecordProcessor;
   private readonly extraProcessors: AstralogBatchLogRecordProcessor[];
   private readonly resource: Resource;
+  /** Resource and scope, shared by every record of this client. */
+  private readonly origin: RecordOrigin;
   private readonly minSeverity: number;
   private readonly contextManager: ContextManagerState;
   readonly serviceName: string;
@@ -95,6 +97,7 @@ class AstralogClient implements Astralog {
     this.resource = defaultResource()
       .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
       .merge(resourceFromAttributes(config.service === undefined ? {} : { 'service.name': config.service }));
+    this.origin = { resource: this.resource, instrumentationScope: SCOPE };
     this.extraProcessors = extras.extraProcessors ?? [];
     this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
@@ -185,10 +188,10 @@ class AstralogClient implements Astralog {
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
       const spanContext = trace.getSpan(active)?.spanContext();
-      record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, attributes as Record<string, unknown>, spanContext, this.resource, SCOPE);
+      record = new AstralogLogRecord(Date.now(), level, message, attributes as Record<string, unknown>, spanContext, this.origin);
     } catch {
       // Hostile metadata (a throwing getter or proxy): the call still goes out, with a marker instead.
-      record = new AstralogLogRecord(Date.now(), level.text, level.severity, message, UNREADABLE_METADATA, undefined, this.resource, SCOPE);
+      record = new AstralogLogRecord(Date.now(), level, message, UNREADABLE_METADATA, undefined, this.origin);
     }
     this.processor.onEmit(record); // never throws
     for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.onEmit(record);

@@ -63,6 +63,7 @@ const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
 const SCOPE = { name: PACKAGE_NAME, version: PACKAGE_VERSION };
+const SUMMARY_LEVEL = { text: 'warn', severity: 13 }; // SeverityNumber.WARN
 
 /**
  * A batching LogRecordProcessor that bounds memory by record count and by estimated bytes, never
@@ -377,13 +378,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const { counts, since } = summary;
     const record = new AstralogLogRecord(
       Date.now(),
-      'warn',
-      13,
+      SUMMARY_LEVEL,
       'astralog.sdk.dropped',
       { ...counts, dropped_total: total(counts), since: new Date(since).toISOString() },
       undefined,
-      this.lastResource,
-      SCOPE,
+      { resource: this.lastResource, instrumentationScope: SCOPE },
     );
     this.summaryInFlight = true;
     const done = (delivered: boolean) => {

@@ -69,15 +69,6 @@ class OtlpSafeValues implements LogRecordExporter {
   private safe(record: AstralogLogRecord): AstralogLogRecord {
     const event = JSON.parse(this.encoder.encodeEvent(record)) as { message: string; metadata: Record<string, unknown> };
     const { span_id: _spanId, ...metadata } = event.metadata; // OTLP carries the span itself
-    return new AstralogLogRecord(
-      record.timeMs,
-      record.severityText,
-      record.severityNumber,
-      typeof record.body === 'string' ? record.body : event.message,
-      metadata,
-      record.spanContext,
-      record.resource,
-      record.instrumentationScope,
-    );
+    return new AstralogLogRecord(record.timeMs, record.level, typeof record.body === 'string' ? record.body : event.message, metadata, record.spanContext, record.origin);
   }
 }
