@@ -1,5 +1,5 @@
 // End to end to a loopback receiver in another process: events/s and CPU per delivered event.
-// argv: <ours|stock|pino> <events>. The app logs in chunks of 1000, letting the event loop turn
+// argv: <ours|stock|pino|ours-records|ours-encoded> <events> (the last two: see cutShort). The app logs in chunks of 1000, letting the event loop turn
 // between chunks as a service would; the clock and the CPU meter stop once every event was sent
 // (close/shutdown/flush returned) and the receiver's count is read. A run that loses events is
 // reported with its delivered count, never as fast.
@@ -14,18 +14,38 @@ import { forkReceiver } from '../receiver-client.ts';
 const pipeline = process.argv[2] ?? 'ours';
 const events = Number(process.argv[3] ?? 200_000);
 const CHUNK = 1000;
-const receiver = await forkReceiver(pipeline === 'ours' ? 'accept' : 'otlp');
+const receiver = await forkReceiver(pipeline.startsWith('ours') ? 'accept' : 'otlp');
 const attributes = (i: number) => ({ user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true });
 
 interface Contender {
   log(i: number): void;
   /** Resolves once everything logged has been sent. */
   finish(): Promise<void>;
+  /** For a pipeline cut short of the network: how many events reached the cut. */
+  exported?: () => number;
 }
 
 function ours(): Contender {
   const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
-  return { log: (i) => log.info('user logged in', attributes(i)), finish: () => log.close() };
+  const info = (i: number) => log.info('user logged in', attributes(i));
+  if (pipeline !== 'ours-records' && pipeline !== 'ours-encoded') return { log: info, finish: () => log.close() };
+  cutShort(log, pipeline);
+  return { log: info, finish: () => log.close(), exported: () => log.stats().exported };
+}
+
+/**
+ * For the cost breakdown: the same client with its pipeline cut short, through its private parts
+ * (a bench-only seam). 'ours-records' ends at the exporter: each batch succeeds at once, unencoded.
+ * 'ours-encoded' encodes each batch into a request body, then answers 202 without sending it.
+ * Delivered then means "reached the cut" (the client's own count): the cost up to there is measured.
+ */
+function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): void {
+  const exporter = (log as unknown as { exporter: Record<string, unknown> }).exporter;
+  if (stage === 'ours-records') {
+    exporter.exportRecords = async (records: unknown[]) => ({ delivered: records.length, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined });
+  } else {
+    (exporter.transport as { send: unknown }).send = async () => ({ status: 202, retryAfter: undefined, body: '' });
+  }
 }
 
 function stock(): Contender {
@@ -77,7 +97,7 @@ for (let i = 0; i < events; i += CHUNK) {
   await new Promise((r) => setImmediate(r));
 }
 await contender.finish();
-const delivered = await receiver.count();
+const delivered = contender.exported?.() ?? (await receiver.count());
 const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuStart);
 await receiver.close();
