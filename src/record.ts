@@ -61,7 +61,9 @@ export class AstralogLogRecord implements ReadableLogRecord {
 
   get hrTime(): HrTime {
     const seconds = Math.floor(this.timeMs / 1000);
-    return [seconds, Math.round((this.timeMs - seconds * 1000) * 1e6)];
+    const nanos = Math.round((this.timeMs - seconds * 1000) * 1e6);
+    // A sub-microsecond fraction can round up to a whole second: carry it (nanos stay below 1e9).
+    return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
   }
 
   get hrTimeObserved(): HrTime {

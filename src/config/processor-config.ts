@@ -13,7 +13,7 @@ export interface AstralogProcessorLimits {
   flushIntervalMs?: number;
   /** The most the processor waits for one export before giving up on it. Default 10000 (plus 1 s grace). */
   exportTimeoutMs?: number;
-  /** Exports in flight at once. Default 4. */
+  /** Exports in flight at once. Default 8. */
   maxConcurrentExports?: number;
   /** The most `shutdown()` takes, flush included. Default 2000. */
   shutdownTimeoutMs?: number;
