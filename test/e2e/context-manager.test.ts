@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runApp } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { DIST_ESM, runNode } from '../support/spawn.ts';
+import { DIST_ESM } from '../support/spawn.ts';
 
 let receiver: Receiver;
 beforeEach(async () => {
@@ -26,7 +27,7 @@ describe('the global context manager', () => {
       await log.withContext({ trace_id: 'bound' }, async () => { await new Promise((r) => setTimeout(r, 5)); log.info('after await'); });
       await log.close();
       console.log(JSON.stringify({ before: before === undefined, after: registry()?.constructor?.name }));`;
-    const run = await runNode(['--input-type=module', '-e', script]);
+    const run = await runApp(['--input-type=module', '-e', script], { env: cleanEnv() });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ before: true, after: 'AsyncLocalStorageContextManager' });
     expect(receiver.accepted).toMatchObject([{ message: 'after await', trace_id: 'bound' }]);
@@ -42,7 +43,7 @@ describe('the global context manager', () => {
       log.withContext({ trace_id: 'still works' }, () => log.info('inside'));
       await log.close();
       console.log(JSON.stringify({ same: registry() === mine }));`;
-    const run = await runNode(['--input-type=module', '-e', script]);
+    const run = await runApp(['--input-type=module', '-e', script], { env: cleanEnv() });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ same: true });
     expect(receiver.accepted).toMatchObject([{ message: 'inside', trace_id: 'still works' }]);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv } from '../support/apps.ts';
-import { ROOT, runNode } from '../support/spawn.ts';
+import { cleanEnv, runApp } from '../support/apps.ts';
+import { ROOT } from '../support/spawn.ts';
 
 // Each example, run with its one command, as the README says.
-const run = (name: string) => runNode([join(ROOT, 'examples', 'run.mjs'), name], { env: cleanEnv(), timeoutMs: 30_000 });
+const run = (name: string) => runApp([join(ROOT, 'examples', 'run.mjs'), name], { env: cleanEnv(), timeoutMs: 30_000 });
 
 describe('examples', () => {
   it('basic: the client API delivers every call, with context and redaction', async () => {

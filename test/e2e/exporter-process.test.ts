@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runApp } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { DIST_CJS, DIST_ESM, runNode } from '../support/spawn.ts';
+import { DIST_CJS, DIST_ESM } from '../support/spawn.ts';
 
 // These run the built package in a real process, as a user's app would load it.
 
@@ -36,7 +37,7 @@ describe.each([
     const script = `${load(path)}${LINGER}
       const exporter = new AstralogLogRecordExporter({ apiKey: ${JSON.stringify(TEST_KEY)}, endpoint: ${JSON.stringify(receiver.url)} });
       exporter.export([${RECORD}], (result) => { lastWork = Date.now(); process.stdout.write(JSON.stringify({ code: result.code }) + '\\n'); });`;
-    const run = await runNode(['--input-type=' + inputType, '-e', script]);
+    const run = await runApp(['--input-type=' + inputType, '-e', script], { env: cleanEnv() });
     expect(run.stderr).toBe('');
     const [result, linger] = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(result).toEqual({ code: 0 });
@@ -52,7 +53,7 @@ describe.each([
       exporter.export([${RECORD}], (result) => process.stdout.write(JSON.stringify({ code: result.code }) + '\\n'));
       setTimeout(async () => { const t = Date.now(); await exporter.shutdown(); lastWork = Date.now();
         process.stdout.write(JSON.stringify({ shutdownMs: Date.now() - t }) + '\\n'); }, 200);`;
-    const run = await runNode(['--input-type=' + inputType, '-e', script]);
+    const run = await runApp(['--input-type=' + inputType, '-e', script], { env: cleanEnv() });
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(lines[0]).toEqual({ code: 1 });
     expect(lines[1]!.shutdownMs).toBeLessThan(300 + 1000);

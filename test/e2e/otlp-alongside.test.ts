@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv as cleanBaseEnv, makeAppDir, type AppDir } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, runApp, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import { runNode } from '../support/spawn.ts';
 
 let apps: AppDir;
 let app: string;
@@ -29,14 +28,14 @@ afterAll(async () => {
   apps.remove();
 });
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return cleanBaseEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'both', ...extra });
+function appEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'both', ...extra });
 }
 
 describe('OTLP alongside Astralog', () => {
   it('ships the same records to a loopback OTLP/HTTP receiver when the standard variables ask for it', async () => {
-    const run = await runNode(['--import', '@astralog/otel/register', app], {
-      env: cleanEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }),
+    const run = await runApp(['--import', '@astralog/otel/register', app], {
+      env: appEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url }),
     });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('also over OTLP/HTTP');
@@ -50,7 +49,7 @@ describe('OTLP alongside Astralog', () => {
 
   it('changes nothing without the variables', async () => {
     otlp.records.length = 0;
-    const run = await runNode(['--import', '@astralog/otel/register', app], { env: cleanEnv({}) });
+    const run = await runApp(['--import', '@astralog/otel/register', app], { env: appEnv({}) });
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain('OTLP');
     expect(otlp.records).toHaveLength(0);
@@ -58,8 +57,8 @@ describe('OTLP alongside Astralog', () => {
 
   it('says so, and keeps sending to Astralog, when the protocol is not http/json', async () => {
     const before = receiver.accepted.length;
-    const run = await runNode(['--import', '@astralog/otel/register', app], {
-      env: cleanEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    const run = await runApp(['--import', '@astralog/otel/register', app], {
+      env: appEnv({ OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
     });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain("PROTOCOL is 'grpc'");
