@@ -49,13 +49,13 @@ export class BoundedQueue<T> {
     return true;
   }
 
-  /** Removes up to `max` items from the head, appending them and their sizes to the given arrays. */
-  shiftInto(max: number, into: T[], sizesInto: number[]): number {
+  /** Removes up to `max` items from the head, appending them (and their sizes, if asked) to the given arrays. */
+  shiftInto(max: number, into: T[], sizesInto?: number[]): void {
     const n = Math.min(max, this.count);
     const capacity = this.items.length;
     for (let i = 0; i < n; i++) {
       into.push(this.items[this.head] as T);
-      sizesInto.push(this.sizes[this.head] as number);
+      sizesInto?.push(this.sizes[this.head] as number);
       this.byteTotal -= this.sizes[this.head] as number;
       this.items[this.head] = undefined; // let the record be collected once exported
       this.head = (this.head + 1) % capacity;
@@ -63,7 +63,15 @@ export class BoundedQueue<T> {
     this.count -= n;
     this.shifted += n;
     if (this.count === 0) this.byteTotal = 0; // no float drift when empty
-    return n;
+  }
+
+  /** Removes every item (their sequence numbers count as shifted). */
+  clear(): void {
+    this.items.fill(undefined);
+    this.shifted += this.count;
+    this.head = 0;
+    this.count = 0;
+    this.byteTotal = 0;
   }
 
   private grow(): void {

@@ -5,7 +5,8 @@ import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, ty
 import { reportError } from '../diagnostics.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome } from '../exporter/exporter.ts';
 import { AstralogLogRecord } from '../record.ts';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
+import { LEVELS } from '../client/levels.ts';
+import { SDK_SCOPE } from '../version.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
@@ -41,6 +42,7 @@ interface RetryEntry {
 
 interface Batch {
   records: ReadableLogRecord[];
+  /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
   /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
   entries: RetryEntry[] | undefined;
@@ -62,8 +64,6 @@ const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
 const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
-const SCOPE = { name: PACKAGE_NAME, version: PACKAGE_VERSION };
-const SUMMARY_LEVEL = { text: 'warn', severity: 13 }; // SeverityNumber.WARN
 
 /**
  * A batching LogRecordProcessor that bounds memory by record count and by estimated bytes, never
@@ -84,7 +84,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly queue: BoundedQueue<ReadableLogRecord>;
   private readonly retry: BoundedQueue<RetryEntry>;
   private readonly inFlight = new Set<Batch>();
-  private inFlightRecords = 0;
   private readonly counters = { emitted: 0, exported: 0, dropped: emptyDropCounts() };
   private readonly drops: DropReporter;
   private readonly interval: NodeJS.Timeout;
@@ -124,7 +123,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /** The caller's path: estimate, then enqueue or drop. Nothing here waits, exports or throws. */
   onEmit(record: ReadableLogRecord, _context?: Context): void {
     this.counters.emitted++;
-    if (this.shutdownStarted || record === null || typeof record !== 'object') return this.refuse(record);
+    if (this.shutdownStarted || record === null || typeof record !== 'object') return this.refuse();
     const bytes = estimateRecordBytes(record); // never throws
     const queue = this.queue;
     if (this.retry.length === 0 ? !queue.push(record, bytes) : !this.pushBesideRetries(record, bytes)) {
@@ -133,8 +132,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     if (queue.length >= this.config.maxBatchSize && !this.pumpScheduled) this.schedulePump();
   }
 
-  private refuse(record: unknown): void {
-    this.drop(this.shutdownStarted ? 'shutdown' : record === null || typeof record !== 'object' ? 'invalid' : 'queueFull', 1);
+  private refuse(): void {
+    this.drop(this.shutdownStarted ? 'shutdown' : 'invalid', 1);
   }
 
   private pushBesideRetries(record: ReadableLogRecord, bytes: number): boolean {
@@ -164,11 +163,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       for (const record of batch.records) records.push(record);
     }
     this.inFlight.clear();
-    this.queue.shiftInto(this.queue.length, records, []);
+    this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
-    this.retry.shiftInto(this.retry.length, entries, []);
+    this.retry.shiftInto(this.retry.length, entries);
     for (const entry of entries) records.push(entry.record);
-    this.inFlightRecords = records.length;
     this.handedOver = records.length;
     return records;
   }
@@ -177,7 +175,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   settleHandedOver(delivered: number): void {
     const count = this.handedOver;
     this.handedOver = 0;
-    this.inFlightRecords -= count;
     this.counters.exported += Math.min(delivered, count);
     this.drop('shutdown', count - Math.min(delivered, count));
   }
@@ -190,8 +187,15 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       queued: this.queue.length + this.retry.length,
       queuedBytes: this.queue.bytes + this.retry.bytes,
       retrying: this.retry.length,
-      inFlight: this.inFlightRecords,
+      inFlight: this.recordsInFlight(),
     };
+  }
+
+  /** Records in exports under way, and those handed over for a last delivery. */
+  private recordsInFlight(): number {
+    let n = this.handedOver;
+    for (const batch of this.inFlight) n += batch.records.length;
+    return n;
   }
 
   private fitsBesideRetries(count: number, bytes: number): boolean {
@@ -273,17 +277,15 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   private takeRetries(n: number): Batch {
     const entries: RetryEntry[] = [];
-    const sizes: number[] = [];
-    this.retry.shiftInto(n, entries, sizes);
+    this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), sizes, entries, minSeq, timer: undefined, settled: false };
+    return { records: entries.map((e) => e.record), sizes: [], entries, minSeq, timer: undefined, settled: false };
   }
 
   private startBatch(batch: Batch): void {
     const n = batch.records.length;
     this.inFlight.add(batch);
-    this.inFlightRecords += n;
     // Guard against an exporter that never calls back: its records are then counted as failed.
     batch.timer = setTimeout(() => this.complete(batch, allFailed(n, 'abandoned')), this.config.exportTimeoutMs + 1_000);
     batch.timer.unref();
@@ -307,7 +309,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     batch.settled = true;
     clearTimeout(batch.timer);
     this.inFlight.delete(batch);
-    this.inFlightRecords -= batch.records.length;
     try {
       this.account(batch, outcome);
     } catch (error) {
@@ -378,11 +379,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const { counts, since } = summary;
     const record = new AstralogLogRecord(
       Date.now(),
-      SUMMARY_LEVEL,
+      LEVELS.warn,
       'astralog.sdk.dropped',
       { ...counts, dropped_total: total(counts), since: new Date(since).toISOString() },
       undefined,
-      { resource: this.lastResource, instrumentationScope: SCOPE },
+      { resource: this.lastResource, instrumentationScope: SDK_SCOPE },
     );
     this.summaryInFlight = true;
     const done = (delivered: boolean) => {
@@ -468,8 +469,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // Past the deadline: what is still held will not be sent.
     this.shutdownDrained = true;
     this.drop('shutdown', this.queue.length + this.retry.length);
-    this.queue.shiftInto(this.queue.length, [], []);
-    this.retry.shiftInto(this.retry.length, [], []);
+    this.queue.clear();
+    this.retry.clear();
     this.detailed?.abortExports?.();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
