@@ -5,6 +5,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 
 /** A level as records carry it: its Astralog name and OTel severity. */
 export interface RecordLevel {
+  /** As sent to Astralog. */
   readonly text: string;
   readonly severity: number;
 }

@@ -1,13 +1,13 @@
 import { context, trace } from '@opentelemetry/api';
-import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
-import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
+import { boundMetadata, ensureContextManager, withBoundMetadata } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
 import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.ts';
+import { SDK_SCOPE } from '../version.ts';
 import { LEVELS, levelFor, type Level } from './levels.ts';
 
 export type Metadata = Readonly<Record<string, unknown>>;
@@ -45,7 +45,6 @@ export interface Astralog {
 
 const EMPTY: Metadata = Object.freeze({});
 const UNREADABLE_METADATA: Record<string, unknown> = Object.freeze({ 'astralog.metadata_unreadable': true });
-const SCOPE = Object.freeze({ name: PACKAGE_NAME, version: PACKAGE_VERSION });
 
 /**
  * Creates a client: an OTel LoggerProvider with AstralogBatchLogRecordProcessor and
@@ -77,15 +76,14 @@ class AstralogClient implements Astralog {
   private readonly exporter: AstralogLogRecordExporter;
   private readonly processor: AstralogBatchLogRecordProcessor;
   private readonly extraProcessors: AstralogBatchLogRecordProcessor[];
-  private readonly resource: Resource;
   /** Resource and scope, shared by every record of this client. */
   private readonly origin: RecordOrigin;
   private readonly minSeverity: number;
-  private readonly contextManager: ContextManagerState;
   readonly serviceName: string;
   readonly traceCorrelation: boolean;
   readonly endpoint: string;
   private filtered = 0;
+  /** Set first thing in close(), before the shutdown it starts can call back into this client. */
   private closed = false;
   private closePromise: Promise<void> | undefined;
 
@@ -94,18 +92,18 @@ class AstralogClient implements Astralog {
     this.exporter = new AstralogLogRecordExporter(config.exporter);
     this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, ...config.limits });
     // Later wins: OTel defaults, then OTEL_RESOURCE_ATTRIBUTES, then the service option.
-    this.resource = defaultResource()
+    const resource = defaultResource()
       .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
       .merge(resourceFromAttributes(config.service === undefined ? {} : { 'service.name': config.service }));
-    this.origin = { resource: this.resource, instrumentationScope: SCOPE };
+    this.origin = { resource, instrumentationScope: SDK_SCOPE };
     this.extraProcessors = extras.extraProcessors ?? [];
-    this.loggerProvider = new LoggerProvider({ resource: this.resource, processors: [this.processor, ...this.extraProcessors] });
+    this.loggerProvider = new LoggerProvider({ resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
-    this.contextManager = ensureContextManager();
-    this.traceCorrelation = this.contextManager !== 'failed';
-    this.serviceName = String(this.resource.attributes['service.name'] ?? config.service ?? 'unknown_service');
+    const contextManager = ensureContextManager();
+    this.traceCorrelation = contextManager !== 'failed';
+    this.serviceName = String(resource.attributes['service.name'] ?? config.service ?? 'unknown_service');
     this.endpoint = this.exporter.url;
-    if (this.contextManager === 'failed') {
+    if (contextManager === 'failed') {
       reportOnce(
         'context-manager',
         'could not register a context manager: another @opentelemetry/api version owns the OpenTelemetry globals ' +
@@ -136,9 +134,9 @@ class AstralogClient implements Astralog {
 
   withContext<T>(metadata: Metadata, fn: () => T): T {
     if (metadata === null || typeof metadata !== 'object') return fn();
-    let bound: Metadata;
+    let bound: Record<string, unknown>;
     try {
-      bound = metadata instanceof Error ? { error: metadata } : { ...metadata };
+      bound = metadata instanceof Error ? { error: metadata } : { ...metadata }; // the one copy
     } catch {
       return fn(); // a hostile metadata object: run fn unbound rather than throw
     }

@@ -1,12 +1,9 @@
 import { SeverityNumber } from '@opentelemetry/api';
+import type { RecordLevel } from '../record.ts';
 
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-export interface Level {
-  /** As sent to Astralog. */
-  readonly text: string;
-  readonly severity: number;
-}
+export type Level = RecordLevel;
 
 export const LEVELS: Readonly<Record<LevelName, Level>> = Object.freeze({
   trace: { text: 'trace', severity: SeverityNumber.TRACE },

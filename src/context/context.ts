@@ -34,10 +34,11 @@ export function boundMetadata(ctx: Context): Readonly<Record<string, unknown>> |
 /**
  * Runs `fn` with `metadata` merged over the metadata already bound, for everything logged inside it,
  * across awaits, timers and event emitters (through the context manager). Nothing leaks outside `fn`.
+ * `metadata` must be a fresh object (the caller's copy): it is kept, frozen, when nothing is bound yet.
  */
-export function withBoundMetadata<T>(metadata: Readonly<Record<string, unknown>>, fn: () => T): T {
+export function withBoundMetadata<T>(metadata: Record<string, unknown>, fn: () => T): T {
   const active = context.active();
   const outer = boundMetadata(active);
-  const merged = Object.freeze(outer === undefined ? { ...metadata } : { ...outer, ...metadata });
+  const merged = Object.freeze(outer === undefined ? metadata : { ...outer, ...metadata });
   return context.with(active.setValue(BOUND_METADATA, merged), fn);
 }
