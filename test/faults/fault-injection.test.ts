@@ -125,11 +125,12 @@ describe('fault injection: the client in a child process', () => {
     for (const summary of report.summaries) expect(summary).toMatchObject({ rejected: 1 });
   });
 
-  it('401 until the key is fixed (~500 ms): all delivered once after recovery, the refusal said once, the key never printed', async () => {
+  it('401 until the key is fixed (after two refusals): all delivered once after recovery, the refusal said once, the key never printed', async () => {
     receiver.setApiKey('wrong-key');
     const n = 40;
     const child = startFaultChild({ endpoint: receiver.url, n, perTick: 4, tickMs: 100 });
-    await sleep(500);
+    // Two refused requests, not one: the client must have been refused again and still said it once.
+    await receiver.waitForRequests(2);
     const fixedAt = Date.now();
     receiver.setApiKey(TEST_KEY);
     const run = await child.result;
