@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAstralog, startDevReceiver, type DevReceiver } from '../../src/index.ts';
-import { spawnNode } from '../support/apps.ts';
+import { cleanEnv, spawnNode } from '../support/apps.ts';
 import { ROOT } from '../support/spawn.ts';
 
 const KEY = 'default-secret-token';
@@ -56,14 +56,14 @@ describe('astralog dev receiver', () => {
 
   it('writes NDJSON with --out, and says clearly when the port is taken (the CLI)', async () => {
     receiver = await startDevReceiver({ apiKey: KEY, port: 0, print: false });
-    const taken = spawnNode([join(ROOT, 'dist', 'cli.js'), 'dev', '--port', String(receiver.port)], { env: process.env });
+    const taken = spawnNode([join(ROOT, 'dist', 'cli.js'), 'dev', '--port', String(receiver.port)], { env: cleanEnv() });
     const result = await taken.result;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`port ${receiver.port} on 127.0.0.1 is already in use`);
 
     const out = join(tmpdir(), `astralog-dev-${process.pid}.ndjson`);
     rmSync(out, { force: true });
-    const cli = spawnNode([join(ROOT, 'dist', 'cli.js'), 'dev', '--port', '0', '--out', out, '--key', 'k2'], { env: process.env });
+    const cli = spawnNode([join(ROOT, 'dist', 'cli.js'), 'dev', '--port', '0', '--out', out, '--key', 'k2'], { env: cleanEnv() });
     const url = await waitForUrl(cli);
     const res = await fetch(`${url}/v1/drain`, {
       method: 'POST',
