@@ -53,6 +53,8 @@ export class EventEncoder {
   private readonly normalLimits: ValueLimits;
   private readonly compactLimits: ValueLimits;
   private readonly projectIdField: Buffer;
+  /** The service of records without a resource (and of unreadable ones). */
+  private readonly defaultService: Buffer;
   private readonly serviceByResource = new WeakMap<object, Buffer>();
   private readonly levelByText = new Map<string, Buffer>();
   private readonly identity: Identity = { traceId: undefined, promoted: false, spanContext: undefined };
@@ -79,6 +81,7 @@ export class EventEncoder {
     const redactor = new KeyRedactor(config.redactKeys);
     this.writer = new SafeJsonWriter(this.single, this.normalLimits, redactor);
     this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, redactor);
+    this.defaultService = jsonStringBytes(config.service ?? 'unknown_service');
     this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
     // Encoded once: `"key":value` per static field, written after the record's own attributes.
     this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, json: Buffer.from(JSON.stringify(key) + ':' + JSON.stringify(value)) }));
@@ -199,7 +202,7 @@ export class EventEncoder {
     const [seconds, nanos] = nowHrTime();
     this.writeOpening(buf, seconds, nanos);
     buf.ascii('"error","message":"[astralog: a log record could not be encoded]","service":');
-    buf.string(this.config.service ?? 'unknown_service');
+    buf.raw(this.defaultService);
     buf.raw(this.projectIdField);
     buf.ascii(',"metadata":{}}');
   }
@@ -281,7 +284,7 @@ export class EventEncoder {
 
   private serviceOf(record: ReadableLogRecord): Buffer {
     const resource = record.resource;
-    if (resource === null || typeof resource !== 'object') return jsonStringBytes(this.config.service ?? 'unknown_service');
+    if (resource === null || typeof resource !== 'object') return this.defaultService;
     let service = this.serviceByResource.get(resource);
     if (service === undefined) {
       let fromResource: unknown;

@@ -1,4 +1,3 @@
-import { gzipSync } from 'node:zlib';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
@@ -203,7 +202,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, true);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
       const body = this.bodyOf(batch, first, last);
-      delivery.bodies.push(this.config.compression === 'gzip' ? gzipSync(body) : Buffer.from(body));
+      delivery.bodies.push(this.transport.encodeBodySync(body));
       delivery.counts.push(last - first + 1);
     }
     return delivery;

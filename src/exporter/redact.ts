@@ -10,10 +10,6 @@ export class KeyRedactor {
     this.patterns = [...new Set(keys.map(normalizeKey).filter((k) => k !== ''))];
   }
 
-  get enabled(): boolean {
-    return this.patterns.length > 0;
-  }
-
   isSensitive(key: string): boolean {
     if (this.patterns.length === 0) return false;
     const normal = normalizeKey(key);

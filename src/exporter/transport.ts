@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 import { PACKAGE_VERSION } from '../version.ts';
 
 const gzipAsync = promisify(gzip);
@@ -86,6 +86,11 @@ export class HttpTransport {
   /** The bytes to send for a JSON body (gzip runs on the libuv thread pool, off the main thread). */
   async encodeBody(json: Buffer): Promise<Buffer> {
     return this.compression === 'gzip' ? gzipAsync(json) : json;
+  }
+
+  /** The same, synchronously, as a buffer of its own (for a last delivery from a worker thread). */
+  encodeBodySync(json: Buffer): Buffer {
+    return this.compression === 'gzip' ? gzipSync(json) : Buffer.from(json);
   }
 
   /**
