@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAstralog, type AstralogStats } from '../src/index.ts';
+import { total as droppedTotal } from '../src/processor/drop-report.ts';
 import type { CountReply, Phase } from './soak-receiver.ts';
 
 // ---- Checks (the thresholds; measured values on a 2-vCPU machine, Node 24, in the comments) ----
@@ -148,8 +149,7 @@ const MB = 2 ** 20;
 const mb = (bytes: number): number => Math.round((bytes / MB) * 10) / 10;
 const ms2 = (ns: number): number => Math.round((ns / 1e6) * 100) / 100;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
-const droppedTotal = (s: AstralogStats): number => Object.values(s.dropped).reduce((a, b) => a + b, 0);
-const identity = (s: AstralogStats): boolean => s.emitted === s.exported + droppedTotal(s) + s.queued + s.inFlight;
+const identity = (s: AstralogStats): boolean => s.emitted === s.exported + droppedTotal(s.dropped) + s.queued + s.inFlight;
 
 interface Sample {
   t: number;
@@ -185,7 +185,7 @@ function sample(t: number): Sample {
     externalMB: mb(mem.external),
     emitted: s.emitted,
     exported: s.exported,
-    dropped: droppedTotal(s),
+    dropped: droppedTotal(s.dropped),
     queued: s.queued,
     retrying: s.retrying,
     inFlight: s.inFlight,
@@ -342,7 +342,7 @@ const failed = checks.filter((c) => !c.ok);
 const nonZeroDrops = Object.fromEntries(Object.entries(final.dropped).filter(([, n]) => n > 0));
 out.push('');
 out.push('summary:');
-out.push(`  events      emitted ${final.emitted} (expected ${total}), exported ${final.exported}, dropped ${droppedTotal(final)} ${JSON.stringify(nonZeroDrops)}, queued ${final.queued}, inFlight ${final.inFlight} after close`);
+out.push(`  events      emitted ${final.emitted} (expected ${total}), exported ${final.exported}, dropped ${droppedTotal(final.dropped)} ${JSON.stringify(nonZeroDrops)}, queued ${final.queued}, inFlight ${final.inFlight} after close`);
 out.push(`  delivery    ${deliveredPct}% of emitted exported; longest stretch with no export progress: ${longestStallS} s`);
 out.push(`  before close queued ${beforeClose.queued} (retrying ${beforeClose.retrying}), inFlight ${beforeClose.inFlight}, receiver phase at close: ${end.phase}`);
 out.push(
@@ -371,7 +371,7 @@ process.stdout.write(
     emitted: final.emitted,
     exported: final.exported,
     dropped: final.dropped,
-    droppedTotal: droppedTotal(final),
+    droppedTotal: droppedTotal(final.dropped),
     queued: final.queued,
     inFlight: final.inFlight,
     accepted: received.accepted,

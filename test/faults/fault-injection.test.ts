@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ownLines } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import {
   allSeqs,
-  diagnosticLines,
   expectFaultInvariants,
   runFaultChild,
-  sleep,
   sortedSeqs,
   startFaultChild,
   startTcpProxy,
   type TcpProxy,
 } from '../support/faults.ts';
+import { tick } from '../support/processing.ts';
 import { everyNth, startReceiver, type Behaviour, type ReceivedRequest, type Receiver } from '../support/receiver.ts';
 
 // Each case runs the built client (dist/) in a child process against the fault-injecting
@@ -138,7 +138,7 @@ describe('fault injection: the client in a child process', () => {
     expect(sortedSeqs(report)).toEqual(allSeqs(n));
     expect(receiver.requests.some((r) => r.status === 401)).toBe(true);
     expect(receiver.requests.filter((r) => r.status === 401).every((r) => r.receivedAt <= fixedAt + 50)).toBe(true);
-    const refusals = diagnosticLines(run.stderr).filter((l) => l.includes('refused the API key'));
+    const refusals = ownLines(run.stderr).filter((l) => l.includes('refused the API key'));
     expect(refusals, run.stderr).toHaveLength(1);
     expect(run.stderr).not.toContain(TEST_KEY);
     expect(run.stdout).not.toContain(TEST_KEY);
@@ -188,11 +188,11 @@ describe('fault injection: the client in a child process', () => {
       const n = 60;
       const child = startFaultChild({ endpoint: proxy.url, n, perTick: 5, tickMs: 100 });
       await first.waitForEvents(n / 2, 10_000);
-      await sleep(10);
+      await tick(10);
       const cutAt = Date.now();
       await proxy.down();
       await first.close();
-      await sleep(300);
+      await tick(300);
       second = await startReceiver({ apiKey: TEST_KEY });
       proxy.setTarget(second.port);
       await proxy.up();

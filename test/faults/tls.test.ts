@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ownLines } from '../support/apps.ts';
 import {
   allSeqs,
-  diagnosticLines,
   expectFaultInvariants,
   makeSelfSignedCert,
   runFaultChild,
@@ -34,7 +34,7 @@ describe('fault injection: TLS with a self-signed certificate', () => {
     expect(server.accepted).toEqual([]);
     expect(server.requests()).toBe(0);
     expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0 });
-    const tlsLines = diagnosticLines(run.stderr).filter((l) => /certificate|TLS|SSL|DEPTH_ZERO_SELF_SIGNED_CERT/i.test(l));
+    const tlsLines = ownLines(run.stderr).filter((l) => /certificate|TLS|SSL|DEPTH_ZERO_SELF_SIGNED_CERT/i.test(l));
     expect(tlsLines, run.stderr).toHaveLength(1);
     expect(tlsLines[0]).toMatch(/self[- ]signed/i);
     // Some attempts while the process runs (backing off), not hundreds.
@@ -49,6 +49,6 @@ describe('fault injection: TLS with a self-signed certificate', () => {
     const report = expectFaultInvariants(run, server.accepted, n);
     expect(sortedSeqs(report)).toEqual(allSeqs(n));
     expect(server.handshakes()).toBeGreaterThanOrEqual(1);
-    expect(diagnosticLines(run.stderr)).toEqual([]);
+    expect(ownLines(run.stderr)).toEqual([]);
   });
 });

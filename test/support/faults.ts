@@ -15,9 +15,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import type { AstralogStats } from '../../src/client/client.ts';
+import { total } from '../../src/processor/drop-report.ts';
 import { checkHeaders, decodeBody, parseEvents } from '../../src/receiver/contract.ts';
 import { cleanEnv, spawnNode } from './apps.ts';
 import { TEST_KEY } from './exporting.ts';
+import { resetSocket } from './receiver.ts';
 import { DIST_ESM } from './spawn.ts';
 
 export const SUMMARY_MESSAGE = 'astralog.sdk.dropped';
@@ -179,10 +181,6 @@ function describeRun(run: ChildRun): string {
   return `code=${run.code} signal=${run.signal} killedAfterClose=${run.killedAfterClose} durationMs=${run.durationMs}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
 
-export function totalDropped(stats: AstralogStats): number {
-  return Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-}
-
 type AnyEvent = { message?: unknown; metadata?: Record<string, unknown> };
 
 export interface DeliveryReport {
@@ -237,7 +235,7 @@ export function expectFaultInvariants(run: ChildRun, accepted: readonly unknown[
   expect(stats, `no stats printed\n${context}`).toBeDefined();
   if (stats === undefined) throw new Error('unreachable');
   const json = JSON.stringify(stats);
-  const dropped = totalDropped(stats);
+  const dropped = total(stats.dropped);
   expect(stats.exported + dropped + stats.queued + stats.inFlight, `accounting identity: ${json}`).toBe(stats.emitted);
   expect(stats.emitted, json).toBe(n);
   expect(stats.queued, json).toBe(0);
@@ -263,13 +261,6 @@ export function allSeqs(n: number, except: readonly number[] = []): number[] {
 export function sortedSeqs(report: DeliveryReport): number[] {
   return [...report.unique].sort((a, b) => a - b);
 }
-
-/** The package's own stderr lines. */
-export function diagnosticLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.startsWith('[@astralog/otel]'));
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // A loopback TCP proxy that can go down (every connection reset, nothing listening) and come
@@ -301,14 +292,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
   };
-  const reset = (socket: Socket): void => {
-    if (socket.destroyed) return;
-    try {
-      socket.resetAndDestroy();
-    } catch {
-      socket.destroy();
-    }
-  };
 
   const listen = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -319,8 +302,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         track(upstream);
         client.pipe(upstream);
         upstream.pipe(client);
-        client.on('close', () => reset(upstream));
-        upstream.on('close', () => reset(client));
+        client.on('close', () => resetSocket(upstream));
+        upstream.on('close', () => resetSocket(client));
       });
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
@@ -334,7 +317,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const down = async (): Promise<void> => {
     const s = server;
     server = undefined;
-    for (const socket of sockets) reset(socket);
+    for (const socket of sockets) resetSocket(socket);
     if (s !== undefined) await new Promise<void>((resolve) => s.close(() => resolve()));
   };
 

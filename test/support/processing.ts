@@ -1,12 +1,12 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { expect } from 'vitest';
+import { total } from '../../src/processor/drop-report.ts';
 import type { ProcessorStats } from '../../src/processor/processor.ts';
 
 /** emitted = exported + dropped (all reasons) + queued + in flight. */
 export function expectAccounted(stats: ProcessorStats): void {
-  const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
-  expect(stats.exported + dropped + stats.queued + stats.inFlight, JSON.stringify(stats)).toBe(stats.emitted);
+  expect(stats.exported + total(stats.dropped) + stats.queued + stats.inFlight, JSON.stringify(stats)).toBe(stats.emitted);
 }
 
 /**

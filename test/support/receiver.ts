@@ -240,7 +240,7 @@ function defaultErrorBody(status: number): string {
   return JSON.stringify({ error: STATUS_CODES[status] ?? 'error' });
 }
 
-function resetSocket(socket: Socket): void {
+export function resetSocket(socket: Socket): void {
   if (socket.destroyed) return;
   try {
     socket.resetAndDestroy(); // TCP RST: ECONNRESET at the client, not a polite FIN
