@@ -1,6 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
@@ -54,11 +54,11 @@ export function createAstralog(options: AstralogOptions): Astralog {
   return new AstralogClient(options, {});
 }
 
-/** What register adds to a client: resource attributes from OTEL_RESOURCE_ATTRIBUTES, an OTLP processor. */
+/** What register adds to a client: resource attributes from OTEL_RESOURCE_ATTRIBUTES, an OTLP exporter. */
 export interface ClientExtras {
   resourceAttributes?: Record<string, string>;
-  /** Processors that receive every record too (e.g. OTLP alongside Astralog). */
-  extraProcessors?: AstralogBatchLogRecordProcessor[];
+  /** Exporters that receive every record too (e.g. OTLP alongside Astralog), each behind a processor with the client's limits. */
+  extraExporters?: LogRecordExporter[];
 }
 
 /** A client's pending records, prepared for a synchronous last delivery (register's exit paths). */
@@ -96,7 +96,7 @@ class AstralogClient implements Astralog {
       .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
       .merge(resourceFromAttributes(config.service === undefined ? {} : { 'service.name': config.service }));
     this.origin = { resource, instrumentationScope: SDK_SCOPE };
-    this.extraProcessors = extras.extraProcessors ?? [];
+    this.extraProcessors = (extras.extraExporters ?? []).map((exporter) => new AstralogBatchLogRecordProcessor({ exporter, ...config.limits }));
     this.loggerProvider = new LoggerProvider({ resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
     const contextManager = ensureContextManager();

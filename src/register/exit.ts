@@ -29,17 +29,18 @@ export function installExitHandlers(client: Astralog, budget: ExitBudget): void 
 
   for (const signal of SIGNALS) {
     let flushing = false;
+    // Asked each time: the app may add or remove its own handler while we flush.
+    const appHandles = (): boolean => process.listeners(signal).some((listener) => listener !== onSignal);
     const onSignal = (): void => {
-      const appHandles = process.listeners(signal).some((listener) => listener !== onSignal);
       if (flushing) {
-        if (!appHandles) reraise(signal, onSignal); // second signal: stop waiting
+        if (!appHandles()) reraise(signal, onSignal); // second signal: stop waiting
         return;
       }
       flushing = true;
       void client.flush(budget.remaining()).then(() => {
         flushing = false;
         // The app's own handler decides what happens next (it may drain and keep running).
-        if (!process.listeners(signal).some((listener) => listener !== onSignal)) reraise(signal, onSignal);
+        if (!appHandles()) reraise(signal, onSignal);
       });
     };
     process.on(signal, onSignal);

@@ -13,14 +13,12 @@ const FIX =
   'our processor: new NodeSDK({ logRecordProcessors: [new AstralogBatchLogRecordProcessor({ exporter: new AstralogLogRecordExporter({ apiKey }) })] }). ' +
   'console output, crashes and the client API reach Astralog either way.';
 
-export type GlobalProviderState = 'registered' | 'taken';
-
 /**
  * Makes our provider the global OTel logger provider, so every OTel log source (pino/winston
  * instrumentations, libraries) reaches Astralog; also on the older api-logs global when that package
  * is installed. Says so when another SDK got there first, or tries to register after us.
  */
-export function registerGlobalLoggerProvider(provider: LoggerProvider): GlobalProviderState {
+export function registerGlobalLoggerProvider(provider: LoggerProvider): void {
   const registered = logs.setGlobalLoggerProvider(provider);
   if (!registered) {
     const existing = describeProvider(logs.getLoggerProvider());
@@ -31,7 +29,6 @@ export function registerGlobalLoggerProvider(provider: LoggerProvider): GlobalPr
   }
   registerOnApiLogs(provider);
   for (const api of apiCopies()) watchLaterRegistrations(api, provider);
-  return registered ? 'registered' : 'taken';
 }
 
 function registerOnApiLogs(provider: LoggerProvider): void {

@@ -1,10 +1,8 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { AstralogProcessorLimits } from '../config/processor-config.ts';
 import { DEFAULT_EVENT_LIMITS, DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
 import { writeStderr } from '../diagnostics.ts';
 import { EventEncoder } from '../exporter/encode.ts';
-import { AstralogBatchLogRecordProcessor } from '../processor/processor.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { requireFromApp } from './global-provider.ts';
 
@@ -13,11 +11,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * When the standard variables ask for OTLP (OTEL_LOGS_EXPORTER containing `otlp`, with
- * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT), a processor that ships the same
- * records through the OTLP/HTTP JSON exporter, behind our bounded processor. Otherwise undefined.
- * Problems are said once and never stop Astralog delivery.
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT), an exporter that ships the same
+ * records over OTLP/HTTP JSON (the client puts it behind a bounded processor of its own). Otherwise
+ * undefined. Problems are said once and never stop Astralog delivery.
  */
-export function createOtlpProcessor(env: Env, limits: AstralogProcessorLimits): AstralogBatchLogRecordProcessor | undefined {
+export function createOtlpExporter(env: Env): LogRecordExporter | undefined {
   const exporters = (env.OTEL_LOGS_EXPORTER ?? '').split(',').map((e) => e.trim().toLowerCase());
   if (!exporters.includes('otlp')) return undefined;
   const endpoint = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -36,8 +34,7 @@ export function createOtlpProcessor(env: Env, limits: AstralogProcessorLimits): 
     return undefined;
   }
   // The OTLP exporter reads its endpoint, headers, timeout and compression from the same variables.
-  const exporter = new OtlpSafeValues(new otlp.OTLPLogExporter());
-  return new AstralogBatchLogRecordProcessor({ exporter, ...limits });
+  return new OtlpSafeValues(new otlp.OTLPLogExporter());
 }
 
 /**

@@ -1,26 +1,22 @@
 import cluster from 'node:cluster';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { createAstralogClient, type Astralog } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
-import { PROCESSOR_LIMIT_KEYS, type AstralogProcessorLimits } from '../config/processor-config.ts';
 import { captureConsole } from '../console/capture.ts';
 import { reportError, reportInfo, writeStderr } from '../diagnostics.ts';
 import { installCrashHandlers } from './crash.ts';
 import { installExitHandlers } from './exit.ts';
-import { createOtlpProcessor } from './otlp.ts';
+import { createOtlpExporter } from './otlp.ts';
 import { ExitBudget } from './final-delivery.ts';
-import { registerGlobalLoggerProvider, type GlobalProviderState } from './global-provider.ts';
+import { registerGlobalLoggerProvider } from './global-provider.ts';
 
 /** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */
 const STATE = Symbol.for('@astralog/otel.register');
 
 export interface RegisterState {
   status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
-  client?: Astralog;
-  globalProvider?: GlobalProviderState;
-  /** Whether records are also shipped over OTLP. */
-  otlp?: boolean;
 }
 
 /**
@@ -63,26 +59,25 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   if (settings.otelLogLevel !== undefined) installDiagLogger(settings.otelLogLevel);
 
   let client: Astralog;
+  let otlp: LogRecordExporter | undefined;
   try {
-    const otlp = createOtlpProcessor(env, pickLimits(options));
+    otlp = createOtlpExporter(env);
     client = createAstralogClient(withProcessIdentity(options), {
       resourceAttributes: settings.resourceAttributes,
-      extraProcessors: otlp === undefined ? [] : [otlp],
+      extraExporters: otlp === undefined ? [] : [otlp],
     });
-    state.otlp = otlp !== undefined;
   } catch (error) {
     state.status = 'invalid';
     writeStderr(`not sending logs: bad configuration. ${describeEnvError(error)}`);
     return;
   }
-  state.client = client;
-  state.globalProvider = registerGlobalLoggerProvider(client.loggerProvider);
+  registerGlobalLoggerProvider(client.loggerProvider);
   const budget = new ExitBudget(settings.shutdownTimeoutMs);
   installExitHandlers(client, budget);
   installCrashHandlers(client, budget);
   if (settings.captureConsole) captureConsole(client);
   state.status = 'on';
-  if (!settings.quiet) reportInfo(startupLine(client, settings, state.otlp === true));
+  if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
 }
 
 function startupLine(client: Astralog, settings: RegisterSettings, otlp: boolean): string {
@@ -98,12 +93,6 @@ function startupLine(client: Astralog, settings: RegisterSettings, otlp: boolean
 function withProcessIdentity(options: AstralogOptions): AstralogOptions {
   if (!cluster.isWorker) return options;
   return { ...options, metadata: { 'process.pid': process.pid, 'cluster.worker_id': cluster.worker?.id ?? 0, ...options.metadata } };
-}
-
-function pickLimits(options: AstralogOptions): AstralogProcessorLimits {
-  const limits: Record<string, unknown> = {};
-  for (const key of PROCESSOR_LIMIT_KEYS) if (options[key] !== undefined) limits[key] = options[key];
-  return limits as AstralogProcessorLimits;
 }
 
 /** OTEL_LOG_LEVEL: OTel's own diagnostics, written straight to stderr (never through console). */
