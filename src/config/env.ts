@@ -2,6 +2,7 @@ import { LEVELS, type LevelName } from '../client/levels.ts';
 import type { AstralogOptions } from './client-config.ts';
 import { AstralogConfigError } from './errors.ts';
 import { PROCESSOR_LIMIT_KEYS } from './processor-config.ts';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './validate.ts';
 
 /** What register does beyond the client: read from the environment only. */
 export interface RegisterSettings {
@@ -98,7 +99,7 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
   const settings: RegisterSettings = {
     captureConsole: readBoolean(env, 'ASTRALOG_CAPTURE_CONSOLE', true, errors),
     quiet: readBoolean(env, 'ASTRALOG_QUIET', false, errors),
-    shutdownTimeoutMs: typeof options.shutdownTimeoutMs === 'number' ? options.shutdownTimeoutMs : 2_000,
+    shutdownTimeoutMs: typeof options.shutdownTimeoutMs === 'number' ? options.shutdownTimeoutMs : DEFAULT_SHUTDOWN_TIMEOUT_MS,
     otelLogLevel: undefined,
     resourceAttributes: {},
   };
@@ -122,7 +123,7 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
 export function describeEnvError(error: unknown): string {
   if (error instanceof AstralogConfigError) {
     const variable = ENV_FOR_OPTION[error.option] ?? error.option;
-    return `${variable}: ${error.message.slice(error.option.length + 2)}`;
+    return `${variable}: ${error.detail}`;
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -7,9 +7,12 @@ export class AstralogConfigError extends Error {
   readonly code = 'ASTRALOG_CONFIG';
   /** The option (or environment variable) at fault. */
   readonly option: string;
+  /** What is wrong, without the option's name (register puts the variable's name in front instead). */
+  readonly detail: string;
 
-  constructor(option: string, message: string) {
-    super(`${option}: ${message}`);
+  constructor(option: string, detail: string) {
+    super(`${option}: ${detail}`);
     this.option = option;
+    this.detail = detail;
   }
 }

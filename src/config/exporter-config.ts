@@ -4,9 +4,11 @@ import {
   booleanOption,
   endpointOption,
   enumOption,
+  exportTimeoutOption,
   headersOption,
   integerOption,
   rejectUnknownOptions,
+  shutdownTimeoutOption,
   textOption,
 } from './validate.ts';
 
@@ -134,7 +136,7 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
     projectId: textOption('projectId', o.projectId),
     service: textOption('service', o.service),
     compression: enumOption('compression', o.compression, ['none', 'gzip'] as const, 'none'),
-    exportTimeoutMs: integerOption('exportTimeoutMs', o.exportTimeoutMs, 10_000, { min: 1, max: 600_000 }),
+    exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs),
     headers: headersOption('headers', o.headers),
     redactKeys: redactKeysOption(o.redactKeys),
     maxEventBytes,
@@ -142,7 +144,7 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
     maxDepth: integerOption('maxDepth', o.maxDepth, DEFAULT_EVENT_LIMITS.maxDepth, { min: 1, max: 100 }),
     maxRequestBytes,
     authRetryIntervalMs: integerOption('authRetryIntervalMs', o.authRetryIntervalMs, 60_000, { min: 10, max: 24 * 3_600_000 }),
-    shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),
+    shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
     ca: caOption(o.ca),
     metadata: metadataOption(o.metadata),
   };

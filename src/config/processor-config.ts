@@ -1,6 +1,6 @@
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogConfigError } from './errors.ts';
-import { integerOption, rejectUnknownOptions } from './validate.ts';
+import { exportTimeoutOption, integerOption, rejectUnknownOptions, shutdownTimeoutOption } from './validate.ts';
 
 export interface AstralogProcessorLimits {
   /** Records held at most (queued plus kept for retry). Default 200000. */
@@ -58,9 +58,9 @@ export function resolveProcessorLimits(o: Partial<Record<keyof AstralogProcessor
     maxQueueBytes: integerOption('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024, { min: 64 * 1024, max: 16 * 1024 * 1024 * 1024 }),
     maxBatchSize,
     flushIntervalMs: integerOption('flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
-    exportTimeoutMs: integerOption('exportTimeoutMs', o.exportTimeoutMs, 10_000, { min: 1, max: 600_000 }),
+    exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs),
     maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 8, { min: 1, max: 64 }),
-    shutdownTimeoutMs: integerOption('shutdownTimeoutMs', o.shutdownTimeoutMs, 2_000, { min: 0, max: 600_000 }),
+    shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
   };
 }
 

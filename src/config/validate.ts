@@ -16,6 +16,19 @@ export function integerOption(
   return value;
 }
 
+export const DEFAULT_EXPORT_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2_000;
+
+/** exportTimeoutMs, which the exporter (per export) and the processor (per batch) both take. */
+export function exportTimeoutOption(value: unknown): number {
+  return integerOption('exportTimeoutMs', value, DEFAULT_EXPORT_TIMEOUT_MS, { min: 1, max: 600_000 });
+}
+
+/** shutdownTimeoutMs, which the exporter, the processor and register's exit budget all take. */
+export function shutdownTimeoutOption(value: unknown): number {
+  return integerOption('shutdownTimeoutMs', value, DEFAULT_SHUTDOWN_TIMEOUT_MS, { min: 0, max: 600_000 });
+}
+
 export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new AstralogConfigError(name, `expected true or false, got ${describe(value)}`);
