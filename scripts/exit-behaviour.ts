@@ -1,7 +1,7 @@
 // How a process ends, with and without @astralog/otel/register, and what Astralog received:
 // natural exit, SIGTERM without and with an app handler, an uncaught exception, process.exit(3).
 // Run: node scripts/exit-behaviour.ts (uses the built dist/: npm run build first).
-import { cleanEnv, makeAppDir, spawnNode } from '../test/support/apps.ts';
+import { cleanEnv, makeAppDir, runApp, signalWhenReady } from '../test/support/apps.ts';
 import { startReceiver } from '../test/support/receiver.ts';
 
 const KEY = 'ast_sk_live_exitdemo';
@@ -24,12 +24,7 @@ const scenarios = [
 async function run(file: string, withRegister: boolean, signal: boolean): Promise<string> {
   const args = withRegister ? ['--import', '@astralog/otel/register', file] : [file];
   const env = cleanEnv({ ASTRALOG_API_KEY: KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'exit-demo', ASTRALOG_QUIET: 'true' });
-  const node = spawnNode(args, { env });
-  if (signal) {
-    await node.waitForLine('ready');
-    node.child.kill('SIGTERM');
-  }
-  const result = await node.result;
+  const result = signal ? await signalWhenReady(args, { env }, 'SIGTERM') : await runApp(args, { env });
   return result.signal !== null ? `signal ${result.signal}` : `exit code ${result.code}`;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, makeAppDir, ownLines, runApp, spawnNode, type AppDir } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, ownLines, runApp, signalWhenReady, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import type { ProcessResult } from '../support/spawn.ts';
@@ -205,12 +205,10 @@ describe.each(FORMATS)('register (%s)', (format) => {
 
   it('SIGTERM with no handler of the app: ends by SIGTERM as without register, after delivering', async () => {
     const env = enabledEnv();
-    const on = spawnNode([...preload(format), appPath(`sigterm-default.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS });
-    const off = spawnNode([appPath(`sigterm-default.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS });
-    await Promise.all([on.waitForLine('ready'), off.waitForLine('ready')]);
-    on.child.kill('SIGTERM');
-    off.child.kill('SIGTERM');
-    const [onResult, offResult] = await Promise.all([on.result, off.result]);
+    const [onResult, offResult] = await Promise.all([
+      signalWhenReady([...preload(format), appPath(`sigterm-default.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS }, 'SIGTERM'),
+      signalWhenReady([appPath(`sigterm-default.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS }, 'SIGTERM'),
+    ]);
 
     expect({ code: offResult.code, signal: offResult.signal }, describeResult(offResult)).toEqual({ code: null, signal: 'SIGTERM' });
     expect({ code: onResult.code, signal: onResult.signal }, describeResult(onResult)).toEqual({ code: offResult.code, signal: offResult.signal });
@@ -220,12 +218,10 @@ describe.each(FORMATS)('register (%s)', (format) => {
 
   it('SIGTERM with a handler of the app: the app decides (exit 0), and what it logs while draining arrives', async () => {
     const env = enabledEnv();
-    const on = spawnNode([...preload(format), appPath(`sigterm-handler.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS });
-    const off = spawnNode([appPath(`sigterm-handler.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS });
-    await Promise.all([on.waitForLine('ready'), off.waitForLine('ready')]);
-    on.child.kill('SIGTERM');
-    off.child.kill('SIGTERM');
-    const [onResult, offResult] = await Promise.all([on.result, off.result]);
+    const [onResult, offResult] = await Promise.all([
+      signalWhenReady([...preload(format), appPath(`sigterm-handler.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS }, 'SIGTERM'),
+      signalWhenReady([appPath(`sigterm-handler.${ext(format)}`)], { env, timeoutMs: SPAWN_TIMEOUT_MS }, 'SIGTERM'),
+    ]);
 
     expect({ code: offResult.code, signal: offResult.signal }, describeResult(offResult)).toEqual({ code: 0, signal: null });
     expect({ code: onResult.code, signal: onResult.signal }, describeResult(onResult)).toEqual({ code: 0, signal: null });

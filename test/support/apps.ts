@@ -125,6 +125,14 @@ export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeou
   return spawnNode(args, options).result;
 }
 
+/** Runs `node [args]` with exactly `env`, sends it `signal` once it has printed 'ready', and waits for its end. */
+export async function signalWhenReady(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }, signal: NodeJS.Signals): Promise<ProcessResult> {
+  const node = spawnNode(args, options);
+  await node.waitForLine('ready');
+  node.child.kill(signal);
+  return node.result;
+}
+
 /** Lines of `text` that are this package's own diagnostics. */
 export function ownLines(text: string): string[] {
   return text.split('\n').filter((line) => line.startsWith('[@astralog/otel]'));
