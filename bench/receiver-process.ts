@@ -8,7 +8,7 @@
 // per-request bookkeeping stays in the tests.)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ACCEPTED_BODY, checkHeaders, decodeBody, DRAIN_PATH, parseEvents } from '../src/receiver/contract.ts';
+import { ACCEPTED_BODY, checkDrain, DRAIN_PATH } from '../src/receiver/contract.ts';
 import { startReceiver } from '../test/support/receiver.ts';
 
 const API_KEY = 'bench-key';
@@ -31,13 +31,9 @@ const otlp: Handler = (_req, body) => {
 };
 
 const drain: Handler = (req, raw) => {
-  const refusal = checkHeaders(req.headers, API_KEY);
-  if (refusal !== undefined) return { status: refusal.status, body: JSON.stringify({ error: refusal.error }) };
-  const decoded = decodeBody(req.headers, raw);
-  if ('error' in decoded) return { status: 400, body: JSON.stringify({ error: decoded.error }) };
-  const parsed = parseEvents(decoded.text);
-  if ('error' in parsed) return { status: 400, body: JSON.stringify({ error: parsed.error }) };
-  accepted += parsed.events.length;
+  const checked = checkDrain(req.headers, raw, API_KEY);
+  if ('error' in checked) return { status: checked.status, body: JSON.stringify({ error: checked.error }) };
+  accepted += checked.events.length;
   return { status: 202, body: ACCEPTED_BODY };
 };
 

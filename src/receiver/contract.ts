@@ -78,6 +78,20 @@ export function parseEvents(text: string): { events: AstralogEvent[] } | { error
   return { events: events as AstralogEvent[] };
 }
 
+/** A drain request in full: its events, or the refusal to answer with. */
+export function checkDrain(headers: IncomingHttpHeaders, raw: Buffer, apiKey: string): { events: AstralogEvent[] } | Refusal {
+  return checkHeaders(headers, apiKey) ?? checkDrainBody(headers, raw);
+}
+
+/** The body part of checkDrain, for a receiver that checked the headers before reading the body. */
+export function checkDrainBody(headers: IncomingHttpHeaders, raw: Buffer): { events: AstralogEvent[] } | Refusal {
+  const decoded = decodeBody(headers, raw);
+  if ('error' in decoded) return { status: 400, error: decoded.error };
+  const parsed = parseEvents(decoded.text);
+  if ('error' in parsed) return { status: 400, error: parsed.error };
+  return parsed;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

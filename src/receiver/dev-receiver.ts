@@ -1,7 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ACCEPTED_BODY, checkHeaders, decodeBody, DRAIN_PATH, parseEvents, type AstralogEvent } from './contract.ts';
+import { ACCEPTED_BODY, checkDrainBody, checkHeaders, DRAIN_PATH, type AstralogEvent } from './contract.ts';
 import { formatEvent } from './format.ts';
 
 export interface DevReceiverOptions {
@@ -75,6 +75,7 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     if (req.method === 'GET' && url.pathname === '/api/events') return sendJson(res, 200, { events: query(stored, url.searchParams) });
     if (req.method !== 'POST' || url.pathname !== DRAIN_PATH) return sendJson(res, 404, { error: 'not found' });
 
+    // Headers first, so that a refused upload is not read.
     const refusal = checkHeaders(req.headers, options.apiKey);
     if (refusal !== undefined) {
       req.resume();
@@ -82,11 +83,9 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     }
     const raw = await readBody(req);
     if (raw === undefined) return sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
-    const decoded = decodeBody(req.headers, raw);
-    if ('error' in decoded) return sendJson(res, 400, { error: decoded.error });
-    const parsed = parseEvents(decoded.text);
-    if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
-    accept(parsed.events);
+    const checked = checkDrainBody(req.headers, raw);
+    if ('error' in checked) return sendJson(res, checked.status, { error: checked.error });
+    accept(checked.events);
     res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ACCEPTED_BODY) }).end(ACCEPTED_BODY);
   }
 

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
 import type { AstralogStats } from '../../src/client/client.ts';
 import { total } from '../../src/processor/drop-report.ts';
-import { checkHeaders, decodeBody, parseEvents } from '../../src/receiver/contract.ts';
+import { checkDrain } from '../../src/receiver/contract.ts';
 import { cleanEnv, spawnNode } from './apps.ts';
 import { TEST_KEY } from './exporting.ts';
 import { resetSocket } from './receiver.ts';
@@ -410,13 +410,9 @@ export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promis
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const refusal = checkHeaders(req.headers, apiKey);
-      if (refusal !== undefined) return answer(refusal.status, { error: refusal.error });
-      const decoded = decodeBody(req.headers, Buffer.concat(chunks));
-      if ('error' in decoded) return answer(400, { error: decoded.error });
-      const parsed = parseEvents(decoded.text);
-      if ('error' in parsed) return answer(400, { error: parsed.error });
-      accepted.push(...parsed.events);
+      const checked = checkDrain(req.headers, Buffer.concat(chunks), apiKey);
+      if ('error' in checked) return answer(checked.status, { error: checked.error });
+      accepted.push(...checked.events);
       answer(202, { status: 'accepted' });
     });
   });

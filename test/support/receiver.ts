@@ -18,7 +18,7 @@
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { checkHeaders as checkContractHeaders, decodeBody, isPlainObject, parseEvents } from '../../src/receiver/contract.ts';
+import { checkHeaders, decodeBody, isPlainObject, parseEvents } from '../../src/receiver/contract.ts';
 
 export type Behaviour =
   /** 202 `{"status":"accepted"}` by default; `status` may be any 2xx (some builds answer 200). */
@@ -133,11 +133,6 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-interface Verdict {
-  status: number;
-  error: string;
-}
-
 const noop = (): void => {};
 
 function buildRecord(
@@ -169,10 +164,6 @@ function buildRecord(
     receivedAt: Date.now(),
   };
   return { rec, decodeError: 'error' in decoded ? decoded.error : undefined };
-}
-
-function checkHeaders(headers: IncomingHttpHeaders, apiKey: string): Verdict | undefined {
-  return checkContractHeaders(headers, apiKey);
 }
 
 function checkBody(rec: ReceivedRequest, decodeError: string | undefined): string | undefined {
