@@ -47,12 +47,17 @@ const BODY_CLOSE = ']}';
 const BODY_OPEN_BYTES = Buffer.from(BODY_OPEN);
 const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
 
-/** A batch encoded once: request-framed bytes, where each event lies in them, how to send it. */
+/** A batch encoded once: request-framed bytes and where each event lies in them. */
 interface EncodedBatch {
   bytes: Buffer;
   length: number;
   starts: number[];
   ends: number[];
+}
+
+/** One export under way: what it sends and how. */
+interface ExportRun {
+  batch: EncodedBatch;
   /** The export's time budget ends here, retries and splits included. */
   deadline: number;
   /** False for a processor's background export: its sockets and timers do not hold the process. */
@@ -199,7 +204,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       counts: [],
     };
     if (records.length === 0 || Date.now() < this.pausedUntil) return delivery;
-    const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, true);
+    const batch = this.encodeBatch(records);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
       const body = this.bodyOf(batch, first, last);
       delivery.bodies.push(this.transport.encodeBodySync(body));
@@ -249,9 +254,10 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
   private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
     if (!Array.isArray(records) || records.length === 0) return outcome;
-    const batch = this.encodeBatch(records, Date.now() + this.config.exportTimeoutMs, !background);
-    for (const [first, last] of this.chunkByRequestSize(batch)) {
-      await this.sendEvents(batch, first, last, outcome);
+    const deadline = Date.now() + this.config.exportTimeoutMs;
+    const run: ExportRun = { batch: this.encodeBatch(records), deadline, keepProcessAlive: !background };
+    for (const [first, last] of this.chunkByRequestSize(run.batch)) {
+      await this.sendEvents(run, first, last, outcome);
     }
     return outcome;
   }
@@ -260,7 +266,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * Encodes every record into one buffer, already framed as a request body: `{"events":[e0,e1,…]}`.
    * Sending the whole batch is then a slice of it, with no copy.
    */
-  private encodeBatch(records: readonly ReadableLogRecord[], deadline: number, keepProcessAlive: boolean): EncodedBatch {
+  private encodeBatch(records: readonly ReadableLogRecord[]): EncodedBatch {
     const n = records.length;
     const buf = new JsonBuffer(Math.max(16 * 1024, n * 384));
     const starts = new Array<number>(n);
@@ -273,7 +279,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
-    return { bytes: buf.bytes, length: buf.pos, starts, ends, deadline, keepProcessAlive };
+    return { bytes: buf.bytes, length: buf.pos, starts, ends };
   }
 
   /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
@@ -301,8 +307,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   /** Sends events first..last as one request, retrying, splitting on 400/413, within `deadline`. */
-  private async sendEvents(batch: EncodedBatch, first: number, last: number, outcome: ExportOutcome): Promise<void> {
-    const deadline = batch.deadline;
+  private async sendEvents(run: ExportRun, first: number, last: number, outcome: ExportOutcome): Promise<void> {
+    const deadline = run.deadline;
     const count = last - first + 1;
     if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     if (Date.now() < this.pausedUntil) return this.fail(outcome, first, last, this.pauseReason);
@@ -313,11 +319,11 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, pause);
         return this.fail(outcome, first, last, 'retriesExhausted', 'waiting for Retry-After');
       }
-      await sleep(pause, this.abortController.signal, batch.keepProcessAlive);
+      await sleep(pause, this.abortController.signal, run.keepProcessAlive);
       if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     }
 
-    const payload = await this.transport.encodeBody(this.bodyOf(batch, first, last));
+    const payload = await this.transport.encodeBody(this.bodyOf(run.batch, first, last));
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
@@ -328,7 +334,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
         // must not take the whole budget with it; the retry goes out on a fresh one.
         const attemptMs = Math.min(remaining, Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3)));
-        response = await this.transport.send(payload, attemptMs, this.abortController.signal, batch.keepProcessAlive);
+        response = await this.transport.send(payload, attemptMs, this.abortController.signal, run.keepProcessAlive);
       } catch (error) {
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
         if (!this.retryPolicy.isRetryableError(error)) {
@@ -341,7 +347,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           );
           return this.fail(outcome, first, last, 'network');
         }
-        if (!(await this.backoff(attempt, undefined, batch))) return this.fail(outcome, first, last, 'retriesExhausted', error);
+        if (!(await this.backoff(attempt, undefined, run))) return this.fail(outcome, first, last, 'retriesExhausted', error);
         continue;
       }
 
@@ -360,8 +366,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         if (count > 1) {
           // Halve until the offending event is alone, so every good event still arrives.
           const middle = first + (count >> 1);
-          await this.sendEvents(batch, first, middle - 1, outcome);
-          await this.sendEvents(batch, middle, last, outcome);
+          await this.sendEvents(run, first, middle - 1, outcome);
+          await this.sendEvents(run, middle, last, outcome);
           return;
         }
         this.reject(outcome, status, response.body);
@@ -376,7 +382,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       }
       const retryAfterMs = parseRetryAfter(response.retryAfter);
       if (retryAfterMs !== undefined) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + retryAfterMs);
-      if (!(await this.backoff(attempt, retryAfterMs, batch))) {
+      if (!(await this.backoff(attempt, retryAfterMs, run))) {
         if (retryAfterMs !== undefined) outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, this.throttledUntil - Date.now());
         return this.fail(
           outcome,
@@ -390,9 +396,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   /** Waits before the next attempt; false when no attempt is left within the budget. */
-  private async backoff(failedAttempts: number, retryAfterMs: number | undefined, batch: EncodedBatch): Promise<boolean> {
+  private async backoff(failedAttempts: number, retryAfterMs: number | undefined, run: ExportRun): Promise<boolean> {
     if (failedAttempts >= this.retryPolicy.maxAttempts) return false;
-    const remaining = batch.deadline - Date.now();
+    const remaining = run.deadline - Date.now();
     // The server's pause is not ours to shorten; waiting past the budget only to give up would hold
     // records and sockets for nothing.
     if (retryAfterMs !== undefined && retryAfterMs >= remaining) return false;
@@ -400,7 +406,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     if (remaining < MIN_ATTEMPT_MS) return false;
     const delay = retryAfterMs ?? Math.min(this.retryPolicy.backoffMs(failedAttempts), Math.floor(remaining / 2));
     this.counters.retries++;
-    await sleep(delay, this.abortController.signal, batch.keepProcessAlive);
+    await sleep(delay, this.abortController.signal, run.keepProcessAlive);
     return !this.abortController.signal.aborted;
   }
 
