@@ -316,7 +316,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const pause = this.throttledUntil - Date.now();
     if (pause > 0) {
       if (this.throttledUntil >= deadline) {
-        outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, pause);
+        noteRetryAfter(outcome, pause);
         return this.fail(outcome, first, last, 'retriesExhausted', 'waiting for Retry-After');
       }
       await sleep(pause, this.abortController.signal, run.keepProcessAlive);
@@ -383,7 +383,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       const retryAfterMs = parseRetryAfter(response.retryAfter);
       if (retryAfterMs !== undefined) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + retryAfterMs);
       if (!(await this.backoff(attempt, retryAfterMs, run))) {
-        if (retryAfterMs !== undefined) outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, this.throttledUntil - Date.now());
+        if (retryAfterMs !== undefined) noteRetryAfter(outcome, this.throttledUntil - Date.now());
         return this.fail(
           outcome,
           first,
@@ -469,6 +469,11 @@ export function allFailed<Reason extends string>(count: number, reason: Reason):
     failed: Array.from({ length: count }, (_, i) => i),
     failureReason: count > 0 ? reason : undefined,
   };
+}
+
+/** Tells the processor how long Astralog asked to wait (the longest pause any request of the export met). */
+function noteRetryAfter(outcome: ExportOutcome, ms: number): void {
+  outcome.retryAfterMs = Math.max(outcome.retryAfterMs ?? 0, ms);
 }
 
 function toExportResult(outcome: ExportOutcome): ExportResult {
