@@ -15,15 +15,13 @@ const OWN_PREFIX = '[@astralog/otel]';
 
 /**
  * Sends console.log/info/warn/error/debug/trace to Astralog as info/info/warn/error/debug/debug,
- * with util.format's message; the original output is still printed, first. Returns a function that
- * puts the original methods back.
+ * with util.format's message; the original output is still printed, first. For the life of the
+ * process (register's console capture has no off switch).
  */
-export function captureConsole(client: Astralog): () => void {
-  const originals = new Map<string, (...args: unknown[]) => void>();
+export function captureConsole(client: Astralog): void {
   let capturing = false;
   for (const [method, level] of METHODS) {
     const original = console[method] as (...args: unknown[]) => void;
-    originals.set(method, original);
     console[method] = function captured(this: unknown, ...args: unknown[]): void {
       original.apply(this, args);
       if (capturing) return; // a console call made while capturing one (formatting a getter, …)
@@ -40,7 +38,4 @@ export function captureConsole(client: Astralog): () => void {
       }
     };
   }
-  return () => {
-    for (const [method, original] of originals) (console as unknown as Record<string, unknown>)[method] = original;
-  };
 }
