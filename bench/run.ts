@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { median } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 const runs = quick ? 3 : 7;
@@ -19,12 +20,6 @@ function runScenario<T>(file: string, args: string[]): T {
     timeout: 120_000,
   });
   return JSON.parse(out.trim().split('\n').pop() as string) as T;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');

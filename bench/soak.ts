@@ -17,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAstralog, type AstralogStats } from '../src/index.ts';
 import { total as droppedTotal } from '../src/processor/drop-report.ts';
 import type { CountReply, Phase } from './soak-receiver.ts';
+import { median } from './stats.ts';
 
 // ---- Checks (the thresholds; measured values on a 2-vCPU machine, Node 24, in the comments) ----
 /**
@@ -250,12 +251,6 @@ try {
 await closeReceiver();
 
 // ---- Report ----
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 const start = samples[0] as Sample;

@@ -8,6 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { createAstralog } from '../../src/index.ts';
 import { total } from '../../src/processor/drop-report.ts';
+import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
 
 const events = Number(process.argv[2] ?? 100_000);
@@ -24,7 +25,7 @@ interface Pipeline {
 function ours(): Pipeline {
   const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
   return {
-    log: (i) => log.info('user logged in', { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true }),
+    log: (i) => log.info('user logged in', loginAttributes(i)),
     close: () => log.close(),
     stats: () => {
       const s = log.stats();
@@ -46,7 +47,7 @@ function stock(): Pipeline {
     log: (i) =>
       logger.emit({
         severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'user logged in',
-        attributes: { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true },
+        attributes: loginAttributes(i),
       }),
     close: () => provider.shutdown(),
     stats: () => undefined,

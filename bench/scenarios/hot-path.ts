@@ -6,6 +6,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AstralogBatchLogRecordProcessor, createAstralog } from '../../src/index.ts';
 import { startReceiver } from '../../test/support/receiver.ts';
+import { loginAttributes } from '../payload.ts';
 
 const scenario = process.argv[2];
 const calls = Number(process.argv[3] ?? 200_000);
@@ -45,7 +46,7 @@ async function otelEmit(processor: LogRecordProcessor): Promise<number> {
       severityNumber: SeverityNumber.INFO,
       severityText: 'INFO',
       body: 'user logged in',
-      attributes: { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true },
+      attributes: loginAttributes(i),
     }),
   );
   await provider.shutdown();
@@ -64,7 +65,7 @@ switch (scenario) {
     // The real client, exporting over HTTP to a loopback receiver (its work is in the untimed gaps).
     const receiver = await startReceiver({ apiKey: 'bench-key' });
     const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
-    nsPerCall = await timeCalls((i) => log.info('user logged in', { user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true }));
+    nsPerCall = await timeCalls((i) => log.info('user logged in', loginAttributes(i)));
     await log.close();
     const stats = log.stats();
     if (stats.exported !== stats.emitted) throw new Error(`client lost records: ${JSON.stringify(stats)}`);

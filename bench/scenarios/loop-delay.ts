@@ -6,6 +6,7 @@ import { SeverityNumber } from '@opentelemetry/api';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { createAstralog } from '../../src/index.ts';
+import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
 
 const pipeline = process.argv[2] ?? 'ours';
@@ -14,18 +15,17 @@ const seconds = Number(process.argv[4] ?? 5);
 const TICK_MS = 10;
 const perTick = Math.round((rate * TICK_MS) / 1000);
 const receiver = await forkReceiver(pipeline === 'stock' ? 'otlp' : 'accept');
-const attributes = (i: number) => ({ user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true });
 
 let log: (i: number) => void = () => undefined;
 let finish: () => Promise<void> = async () => undefined;
 if (pipeline === 'ours') {
   const client = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
-  log = (i) => client.info('user logged in', attributes(i));
+  log = (i) => client.info('user logged in', loginAttributes(i));
   finish = () => client.close();
 } else if (pipeline === 'stock') {
   const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: receiver.url }), maxQueueSize: rate * seconds })] });
   const logger = provider.getLogger('bench');
-  log = (i) => logger.emit({ severityNumber: SeverityNumber.INFO, body: 'user logged in', attributes: attributes(i) });
+  log = (i) => logger.emit({ severityNumber: SeverityNumber.INFO, body: 'user logged in', attributes: loginAttributes(i) });
   finish = () => provider.shutdown();
 }
 

@@ -9,13 +9,13 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import pino from 'pino';
 import { createAstralog } from '../../src/index.ts';
+import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
 
 const pipeline = process.argv[2] ?? 'ours';
 const events = Number(process.argv[3] ?? 200_000);
 const CHUNK = 1000;
 const receiver = await forkReceiver(pipeline.startsWith('ours') ? 'accept' : 'otlp');
-const attributes = (i: number) => ({ user_id: 'usr_987654', request_id: i, route: '/api/login', latency_ms: 42, ok: true });
 
 interface Contender {
   log(i: number): void;
@@ -27,7 +27,7 @@ interface Contender {
 
 function ours(): Contender {
   const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
-  const info = (i: number) => log.info('user logged in', attributes(i));
+  const info = (i: number) => log.info('user logged in', loginAttributes(i));
   if (pipeline !== 'ours-records' && pipeline !== 'ours-encoded') return { log: info, finish: () => log.close() };
   cutShort(log, pipeline);
   return { log: info, finish: () => log.close(), exported: () => log.stats().exported };
@@ -56,7 +56,7 @@ function stock(): Contender {
   });
   const logger = provider.getLogger('bench');
   return {
-    log: (i) => logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'user logged in', attributes: attributes(i) }),
+    log: (i) => logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'user logged in', attributes: loginAttributes(i) }),
     finish: () => provider.shutdown(),
   };
 }
@@ -75,7 +75,7 @@ function pinoOtel(): Contender {
   });
   const logger = pino(transport);
   return {
-    log: (i) => logger.info(attributes(i), 'user logged in'),
+    log: (i) => logger.info(loginAttributes(i), 'user logged in'),
     finish: async () => {
       // The transport runs in a worker thread: wait until the receiver has everything (or 30 s).
       // (logger.flush() here deadlocks pino's thread-stream under this load, so it is not called.)
