@@ -4,10 +4,12 @@
 import { context, SeverityNumber } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { AstralogLogRecordExporter } from '../src/index.ts';
+import { exportOnce } from '../test/support/exporting.ts';
 import { everyNth, sequence, startReceiver, type Receiver } from '../test/support/receiver.ts';
+import { makeRecords } from '../test/support/records.ts';
 
 const KEY = 'ast_sk_live_demo0123456789';
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -38,23 +40,6 @@ async function stockPipeline(receiver: Receiver): Promise<void> {
   }
 }
 
-function records(count: number, offset = 0): ReadableLogRecord[] {
-  const resource = resourceFromAttributes({ 'service.name': 'demo' });
-  return Array.from({ length: count }, (_, i) => ({
-    hrTime: [Math.floor(Date.now() / 1000), 0],
-    hrTimeObserved: [Math.floor(Date.now() / 1000), 0],
-    resource,
-    instrumentationScope: { name: 'demo' },
-    body: `event ${offset + i}`,
-    attributes: { seq: offset + i },
-    droppedAttributesCount: 0,
-  })) as ReadableLogRecord[];
-}
-
-function exportOnce(exporter: AstralogLogRecordExporter, batch: ReadableLogRecord[]): Promise<number> {
-  return new Promise((resolve) => exporter.export(batch, (r) => resolve(r.code)));
-}
-
 function summary(receiver: Receiver): string {
   const seqs = (receiver.accepted as Array<{ metadata: { seq: number } }>).map((e) => e.metadata.seq);
   const statuses: Record<string, number> = {};
@@ -66,7 +51,7 @@ async function faultScenarios(): Promise<void> {
   heading('1000 records, the endpoint answers 503 to every third request');
   let receiver = await startReceiver({ apiKey: KEY, behaviour: everyNth(3, { kind: 'status', status: 503 }) });
   let exporter = new AstralogLogRecordExporter({ apiKey: KEY, endpoint: receiver.url });
-  const codes = await Promise.all(Array.from({ length: 10 }, (_, b) => exportOnce(exporter, records(100, b * 100))));
+  const codes = await Promise.all(Array.from({ length: 10 }, async (_, b) => (await exportOnce(exporter, makeRecords(100, {}, b * 100))).code));
   process.stdout.write(`export results: ${codes.filter((c) => c === 0).length}/10 SUCCESS; ${summary(receiver)}\n`);
   process.stdout.write(`exporter stats: ${JSON.stringify(exporter.stats())}\n`);
   await exporter.shutdown();
@@ -77,7 +62,7 @@ async function faultScenarios(): Promise<void> {
   receiver = await startReceiver({ apiKey: KEY, behaviour: sequence(throttled, throttled) });
   exporter = new AstralogLogRecordExporter({ apiKey: KEY, endpoint: receiver.url });
   const started = Date.now();
-  const code = await exportOnce(exporter, records(10));
+  const { code } = await exportOnce(exporter, makeRecords(10));
   const times = receiver.requests.map((r) => r.receivedAt - started);
   process.stdout.write(`result ${code === 0 ? 'SUCCESS' : 'FAILED'} after ${Date.now() - started} ms; requests at +${times.join(' ms, +')} ms; ${summary(receiver)}\n`);
   await exporter.shutdown();
@@ -88,7 +73,7 @@ async function faultScenarios(): Promise<void> {
   exporter = new AstralogLogRecordExporter({ apiKey: KEY, endpoint: receiver.url });
   process.stdout.write('(what the user sees on stderr follows)\n');
   const results = [];
-  for (let i = 0; i < 5; i++) results.push(await exportOnce(exporter, records(20, i * 20)));
+  for (let i = 0; i < 5; i++) results.push((await exportOnce(exporter, makeRecords(20, {}, i * 20))).code);
   process.stdout.write(`5 exports of 20 records: results ${JSON.stringify(results)} (1 = FAILED); ${summary(receiver)}\n`);
   process.stdout.write(`exporter stats: ${JSON.stringify(exporter.stats())}\n`);
   await exporter.shutdown();

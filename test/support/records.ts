@@ -25,8 +25,9 @@ export function makeRecord(fields: Partial<Omit<ReadableLogRecord, 'attributes'>
   } as ReadableLogRecord;
 }
 
-export function makeRecords(count: number, fields: Parameters<typeof makeRecord>[0] = {}): ReadableLogRecord[] {
-  return Array.from({ length: count }, (_, i) => makeRecord({ body: `event ${i}`, ...fields, attributes: { seq: i, ...fields.attributes } }));
+/** `count` records with `seq` (and body `event <seq>`) from `firstSeq` on. */
+export function makeRecords(count: number, fields: Parameters<typeof makeRecord>[0] = {}, firstSeq = 0): ReadableLogRecord[] {
+  return Array.from({ length: count }, (_, i) => makeRecord({ body: `event ${firstSeq + i}`, ...fields, attributes: { seq: firstSeq + i, ...fields.attributes } }));
 }
 
 export const sampleSpan: SpanContext = {
