@@ -60,13 +60,13 @@ export interface SpawnedNode {
 }
 
 /**
- * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root by
- * default; SIGKILLed after `timeoutMs`.
+ * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root;
+ * SIGKILLed after `timeoutMs`.
  */
-export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): SpawnedNode {
+export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }): SpawnedNode {
   const started = Date.now();
   const child = spawn(process.execPath, args, {
-    cwd: options.cwd ?? ROOT,
+    cwd: ROOT,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -121,7 +121,7 @@ export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; tim
 }
 
 /** Runs `node [args]` to completion with exactly `env`. */
-export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): Promise<ProcessResult> {
+export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessResult> {
   return spawnNode(args, options).result;
 }
 

@@ -22,16 +22,18 @@ import { TEST_KEY } from './exporting.ts';
 import { resetSocket } from './receiver.ts';
 import { DIST_ESM } from './spawn.ts';
 
-export const SUMMARY_MESSAGE = 'astralog.sdk.dropped';
-export const UNHANDLED_MARKER = 'UNHANDLED_REJECTION';
-export const UNCAUGHT_MARKER = 'UNCAUGHT_EXCEPTION';
+const SUMMARY_MESSAGE = 'astralog.sdk.dropped';
+const UNHANDLED_MARKER = 'UNHANDLED_REJECTION';
+const UNCAUGHT_MARKER = 'UNCAUGHT_EXCEPTION';
 /** The child is killed this long after it printed its stats if it has not exited by then. */
-export const EXIT_BOUND_MS = 5_000;
+const EXIT_BOUND_MS = 5_000;
+/** Hard bound on the whole child run, in ms. */
+const HARD_TIMEOUT_MS = 15_000;
 /** How long the child may live after close() resolved: a leaked ref'd timer or socket shows up here. */
-export const LINGER_BOUND_MS = 1_500;
+const LINGER_BOUND_MS = 1_500;
 
 /** Client options small enough to keep each case within a few seconds. */
-export const FAST_OPTIONS = {
+const FAST_OPTIONS = {
   exportTimeoutMs: 1000,
   flushIntervalMs: 50,
   authRetryIntervalMs: 200,
@@ -55,8 +57,6 @@ export interface ChildConfig {
    * function whose result is printed with the stats.
    */
   preamble?: string;
-  /** Hard bound on the whole child run, in ms (default 15000). */
-  hardTimeoutMs?: number;
 }
 
 export interface ChildRun {
@@ -69,8 +69,6 @@ export interface ChildRun {
   stats: AstralogStats | undefined;
   /** How long close() took. */
   closeMs: number | undefined;
-  /** How long logging took (with the pauses between ticks). */
-  loggedMs: number | undefined;
   /** How long the process lived after close() resolved. */
   lingerMs: number | undefined;
   /** Killed because it did not exit within EXIT_BOUND_MS of printing its stats. */
@@ -89,17 +87,15 @@ const cfg = JSON.parse(process.env.FAULT_CHILD_CONFIG);
 const { createAstralog } = await import(cfg.dist);
 const log = createAstralog({ ...cfg.options, apiKey: cfg.apiKey, endpoint: cfg.endpoint });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const loggingStarted = Date.now();
 for (let i = 0; i < cfg.n; i++) {
   log.info('e', { seq: i });
   if (cfg.tickMs > 0 && (i + 1) % cfg.perTick === 0 && i + 1 < cfg.n) await sleep(cfg.tickMs);
 }
-const loggedMs = Date.now() - loggingStarted;
 const closeStarted = Date.now();
 await log.close();
 const closedAt = Date.now();
 process.on('exit', (code) => out('EXITED', { lingerMs: Date.now() - closedAt, code }));
-out('STATS', { loggedMs, closeMs: closedAt - closeStarted, stats: log.stats(), extra: typeof globalThis.__faultExtra === 'function' ? globalThis.__faultExtra() : undefined });
+out('STATS', { closeMs: closedAt - closeStarted, stats: log.stats(), extra: typeof globalThis.__faultExtra === 'function' ? globalThis.__faultExtra() : undefined });
 `;
 }
 
@@ -112,13 +108,10 @@ function taggedLines(stdout: string, tag: string): string[] {
 
 export interface StartedChild {
   result: Promise<ChildRun>;
-  stdout(): string;
-  stderr(): string;
 }
 
 /** Starts the child (cwd: the repository root, a clean environment); see runFaultChild. */
 export function startFaultChild(config: ChildConfig): StartedChild {
-  const hardTimeoutMs = config.hardTimeoutMs ?? 15_000;
   const childConfig = {
     dist: pathToFileURL(DIST_ESM).href,
     apiKey: config.apiKey ?? TEST_KEY,
@@ -132,10 +125,10 @@ export function startFaultChild(config: ChildConfig): StartedChild {
   // Nothing inherited may change how TLS is verified.
   delete env.NODE_TLS_REJECT_UNAUTHORIZED;
   delete env.NODE_EXTRA_CA_CERTS;
-  const spawned = spawnNode(['--input-type=module', '-e', childScript(config.preamble ?? '')], { env, timeoutMs: hardTimeoutMs });
+  const spawned = spawnNode(['--input-type=module', '-e', childScript(config.preamble ?? '')], { env, timeoutMs: HARD_TIMEOUT_MS });
   let killedAfterClose = false;
   let killTimer: NodeJS.Timeout | undefined;
-  spawned.waitForLine('STATS ', hardTimeoutMs).then(
+  spawned.waitForLine('STATS ', HARD_TIMEOUT_MS).then(
     () => {
       killTimer = setTimeout(() => {
         killedAfterClose = true;
@@ -148,7 +141,7 @@ export function startFaultChild(config: ChildConfig): StartedChild {
     clearTimeout(killTimer);
     const statsLine = taggedLines(r.stdout, 'STATS')[0];
     const exitLine = taggedLines(r.stdout, 'EXITED')[0];
-    const parsed = statsLine === undefined ? undefined : (JSON.parse(statsLine) as { loggedMs: number; closeMs: number; stats: AstralogStats; extra: unknown });
+    const parsed = statsLine === undefined ? undefined : (JSON.parse(statsLine) as { closeMs: number; stats: AstralogStats; extra: unknown });
     const exited = exitLine === undefined ? undefined : (JSON.parse(exitLine) as { lingerMs: number });
     return {
       code: r.code,
@@ -158,7 +151,6 @@ export function startFaultChild(config: ChildConfig): StartedChild {
       durationMs: r.durationMs,
       stats: parsed?.stats,
       closeMs: parsed?.closeMs,
-      loggedMs: parsed?.loggedMs,
       lingerMs: exited?.lingerMs,
       killedAfterClose,
       unhandled: taggedLines(r.stdout, UNHANDLED_MARKER),
@@ -166,7 +158,7 @@ export function startFaultChild(config: ChildConfig): StartedChild {
       extra: parsed?.extra,
     };
   });
-  return { result, stdout: spawned.stdout, stderr: spawned.stderr };
+  return { result };
 }
 
 /**
@@ -192,7 +184,7 @@ export interface DeliveryReport {
   summaries: Record<string, unknown>[];
 }
 
-export function deliveryReport(accepted: readonly unknown[]): DeliveryReport {
+function deliveryReport(accepted: readonly unknown[]): DeliveryReport {
   const seqs: number[] = [];
   const summaries: Record<string, unknown>[] = [];
   for (const raw of accepted) {
@@ -270,8 +262,6 @@ export interface TcpProxy {
   port: number;
   /** 'http://127.0.0.1:<port>' */
   url: string;
-  /** Connections accepted so far (all incarnations). */
-  connections(): number;
   setTarget(port: number): void;
   /** Resets every connection and stops listening. */
   down(): Promise<void>;
@@ -284,7 +274,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let target = targetPort;
   let port = 0;
   let server: Server | undefined;
-  let accepted = 0;
   const sockets = new Set<Socket>();
 
   const track = (socket: Socket): void => {
@@ -296,7 +285,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const listen = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const s = createNetServer((client) => {
-        accepted++;
         track(client);
         const upstream = connect(target, '127.0.0.1');
         track(upstream);
@@ -329,7 +317,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     get url() {
       return `http://127.0.0.1:${port}`;
     },
-    connections: () => accepted,
     setTarget(p) {
       target = p;
     },
@@ -378,8 +365,6 @@ export interface TlsReceiver {
   tcpConnections(): number;
   /** Completed TLS handshakes. */
   handshakes(): number;
-  /** Handshakes that failed (the client refused the certificate, …). */
-  tlsErrors(): number;
   /** POST /v1/drain requests that arrived. */
   requests(): number;
   accepted: unknown[];
@@ -391,7 +376,6 @@ export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promis
   const accepted: unknown[] = [];
   let tcp = 0;
   let secure = 0;
-  let tlsErrors = 0;
   let requests = 0;
   const server = createHttpsServer({ cert: tls.cert, key: tls.key }, (req: IncomingMessage, res: ServerResponse) => {
     req.on('error', () => undefined);
@@ -421,7 +405,6 @@ export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promis
     socket.on('error', () => undefined);
   });
   server.on('secureConnection', () => secure++);
-  server.on('tlsClientError', () => tlsErrors++);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -431,7 +414,6 @@ export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promis
         url: `https://127.0.0.1:${port}`,
         tcpConnections: () => tcp,
         handshakes: () => secure,
-        tlsErrors: () => tlsErrors,
         requests: () => requests,
         accepted,
         close: () =>
