@@ -1,13 +1,23 @@
 import { defineConfig } from 'tsup';
 
-// The library and its register entry: one bundle per entry point, in both module formats, each
-// with its own declarations (.d.ts for import, .d.cts for require) so both resolution modes
-// type-check. The `astralog` command: ESM only, no declarations.
+// The library: one bundle per entry point, in both module formats, each with its own declarations
+// (.d.ts for import, .d.cts for require) so both resolution modes type-check. register-setup is
+// internal (not in the exports map, no declarations): register's set-up, loaded at run time by the
+// register entry only when there is something to set up.
+//
+// The register entry: ESM from register/index.ts (which awaits the set-up with a top-level await),
+// CommonJS from register/require.ts (which requires it), so neither bundles the client or
+// OpenTelemetry. Its declarations come from the library build above. No tree-shaking (the rollup
+// pass turns ESM into CommonJS; these are a few lines with nothing to shake).
+//
+// The `astralog` command: ESM only, no declarations.
+const register = { target: 'node22', platform: 'node', sourcemap: true, clean: false, splitting: false, treeshake: false, dts: false } as const;
+
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', register: 'register/index.ts' },
+    entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' } },
     target: 'node22',
     platform: 'node',
     sourcemap: true,
@@ -15,6 +25,8 @@ export default defineConfig([
     splitting: false,
     treeshake: true,
   },
+  { ...register, entry: { register: 'register/index.ts' }, format: ['esm'] },
+  { ...register, entry: { register: 'register/require.ts' }, format: ['cjs'] },
   {
     entry: { cli: 'src/receiver/cli.ts' },
     format: ['esm'],

@@ -43,7 +43,16 @@ try {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (out.trim() !== 'app ran') throw new Error(`${flag} @astralog/otel/register changed the app's output: ${out}`);
-    console.log(`${flag} @astralog/otel/register ok`);
+    // With a key it loads its set-up, an internal file next to it (dist/register-setup.*) found by
+    // relative path at run time: it must be in the tarball and load from there.
+    const status = execFileSync(process.execPath, [flag, '@astralog/otel/register', '-e', "process.stdout.write(globalThis[Symbol.for('@astralog/otel.register')].status)"], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ASTRALOG_API_KEY: 'k', ASTRALOG_ENDPOINT: 'http://127.0.0.1:9', ASTRALOG_QUIET: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (status !== 'on') throw new Error(`${flag} @astralog/otel/register with a key: status ${status}, expected on`);
+    console.log(`${flag} @astralog/otel/register ok (without and with a key)`);
   }
   // The astralog command from the installed package.
   const version = execFileSync(join(app, 'node_modules', '.bin', 'astralog'), ['--version'], { encoding: 'utf8' }).trim();

@@ -1,18 +1,12 @@
 import { diag } from '@opentelemetry/api';
+import { PREFIX, writeStderr } from './register/stderr.ts';
 
 // The SDK's own messages go to OTel diag and straight to the stderr stream, never through
-// console.*, so a captured console can never feed them back into the pipeline.
-const PREFIX = '[@astralog/otel] ';
-const reported = new Set<string>();
+// console.*, so a captured console can never feed them back into the pipeline. The plain stderr
+// writer lives in register/stderr.ts, free of imports, for register's early exit.
+export { writeStderr };
 
-/** A line on stderr with the package prefix, written to the stream itself (never through console). */
-export function writeStderr(message: string): void {
-  try {
-    process.stderr.write(PREFIX + message + '\n');
-  } catch {
-    // stderr closed or broken: nothing better to do, and never throw into the app.
-  }
-}
+const reported = new Set<string>();
 
 /** Reports an error through diag and stderr. */
 export function reportError(message: string): void {

@@ -3,6 +3,7 @@ import type { AstralogOptions } from './client-config.ts';
 import { AstralogConfigError } from './errors.ts';
 import { PROCESSOR_LIMIT_KEYS } from './processor-config.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './validate.ts';
+import { readBoolean, readSwitches, text, type Env } from '../register/switches.ts';
 
 /** What register does beyond the client: read from the environment only. */
 export interface RegisterSettings {
@@ -23,8 +24,6 @@ export type EnvConfig =
   | { state: 'off'; reason: string }
   | { state: 'invalid'; errors: string[] }
   | { state: 'on'; options: AstralogOptions; settings: RegisterSettings };
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Option name -> the variable it is read from, so option errors can name the variable. */
 export const ENV_FOR_OPTION: Readonly<Record<string, string>> = {
@@ -53,23 +52,13 @@ const OTEL_LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO
  */
 export function readEnvConfig(env: Env = process.env): EnvConfig {
   const errors: string[] = [];
-  const disabled = readBoolean(env, 'OTEL_SDK_DISABLED', false, errors);
-  if (disabled) return { state: 'disabled', reason: 'OTEL_SDK_DISABLED=true' };
+  // OTEL_SDK_DISABLED and ASTRALOG_API_KEY: the same reading register's early exit makes.
+  const switches = readSwitches(env, errors);
+  if (switches.state !== 'on') return switches;
 
   const options: Record<string, unknown> = {};
-  const apiKey = text(env, 'ASTRALOG_API_KEY');
-  const endpoint = text(env, 'ASTRALOG_ENDPOINT');
-  if (apiKey === undefined) {
-    return {
-      state: 'off',
-      reason:
-        endpoint === undefined
-          ? 'ASTRALOG_API_KEY is not set: logs are not sent to Astralog. Set ASTRALOG_API_KEY (and ASTRALOG_ENDPOINT for a self-hosted or local receiver) to turn it on.'
-          : `ASTRALOG_API_KEY is not set (ASTRALOG_ENDPOINT is ${endpoint}): logs are not sent. Set ASTRALOG_API_KEY to turn it on.`,
-    };
-  }
-  options.apiKey = apiKey;
-  if (endpoint !== undefined) options.endpoint = endpoint;
+  options.apiKey = switches.apiKey;
+  if (switches.endpoint !== undefined) options.endpoint = switches.endpoint;
   const projectId = text(env, 'ASTRALOG_PROJECT_ID');
   if (projectId !== undefined) options.projectId = projectId;
   const service = text(env, 'ASTRALOG_SERVICE') ?? text(env, 'OTEL_SERVICE_NAME');
@@ -126,23 +115,6 @@ export function describeEnvError(error: unknown): string {
     return `${variable}: ${error.detail}`;
   }
   return error instanceof Error ? error.message : String(error);
-}
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function readBoolean(env: Env, name: string, fallback: boolean, errors: string[]): boolean {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  const lower = value.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  if (['false', '0', 'no', 'off'].includes(lower)) return false;
-  errors.push(`${name}: expected true or false, got '${value}'`);
-  return fallback;
 }
 
 /** `key1=value1,key2=value2`, values percent-encoded (the OTel specification's format). */

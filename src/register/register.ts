@@ -7,17 +7,13 @@ import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettin
 import { captureConsole } from '../console/capture.ts';
 import { reportError, reportInfo, writeStderr } from '../diagnostics.ts';
 import { installCrashHandlers } from './crash.ts';
+import { STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';
 import { createOtlpExporter } from './otlp.ts';
 import { ExitBudget } from './final-delivery.ts';
 import { registerGlobalLoggerProvider } from './global-provider.ts';
 
-/** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */
-const STATE = Symbol.for('@astralog/otel.register');
-
-export interface RegisterState {
-  status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
-}
+export type { RegisterState };
 
 /**
  * Sets up logging to Astralog from the environment: the client, the global OTel logger provider,

@@ -1,0 +1,31 @@
+// No dependencies beyond ./stderr.ts and ./switches.ts (themselves import-free): register/index.ts
+// runs this before deciding whether to load register.ts and, with it, the client and OpenTelemetry.
+import { writeStderr } from './stderr.ts';
+import { readSwitches, type Env } from './switches.ts';
+
+/** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */
+export const STATE = Symbol.for('@astralog/otel.register');
+
+export interface RegisterState {
+  status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
+}
+
+/**
+ * Settles register without setting anything up when it can: another copy already ran, or
+ * OTEL_SDK_DISABLED=true (silent), or no ASTRALOG_API_KEY (one line), exactly as register() would.
+ * Anything else (a key, or a bad OTEL_SDK_DISABLED for register() to report) returns false: the
+ * caller loads register.ts and runs register().
+ */
+export function settledWithoutSetUp(env: Env): boolean {
+  const global = globalThis as Record<symbol, RegisterState | undefined>;
+  if (global[STATE] !== undefined) return true;
+  const errors: string[] = [];
+  const switches = readSwitches(env, errors);
+  if (switches.state === 'on' || errors.length > 0) return false;
+  global[STATE] = { status: switches.state };
+  if (switches.state === 'off') writeStderr(switches.reason);
+  return true;
+}
+
+/** What register/index.ts and register/require.ts load when there is something to set up (types only). */
+export type SetUpModule = typeof import('./register.ts');
