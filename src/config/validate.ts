@@ -109,6 +109,9 @@ export function headersOption(name: string, value: unknown): Record<string, stri
     if (hasControlCharacter(headerValue, true)) {
       throw new AstralogConfigError(name, `header '${key}' contains a control character (header injection refused)`);
     }
+    if (/[^\0-\xff]/.test(headerValue)) {
+      throw new AstralogConfigError(name, `header '${key}' contains a character outside Latin-1, which an HTTP header cannot carry`);
+    }
     headers[lower] = headerValue;
   }
   return headers;

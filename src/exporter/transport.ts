@@ -1,9 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
-import { urlToHttpOptions } from 'node:url';
+import net from 'node:net';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import { PACKAGE_VERSION } from '../version.ts';
+import { ResponseParser, type ResponseHead } from './http-response.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -11,6 +11,10 @@ const gzipAsync = promisify(gzip);
 const MAX_ERROR_BODY = 4096;
 /** How long to wait for the body of an error answer once its status is known. */
 const ERROR_BODY_WAIT_MS = 1_000;
+/** Sockets open at once, idle and busy; more requests wait for one to free up. */
+const MAX_SOCKETS = 32;
+/** Idle sockets close before common server idle timeouts (5 s), so a dying one is not reused. */
+const IDLE_TIMEOUT_MS = 4_000;
 
 export const USER_AGENT = `astralog-otel-js/${PACKAGE_VERSION} node/${process.version}`;
 
@@ -41,20 +45,30 @@ export class TransportError extends Error {
 }
 
 /**
- * POSTs request bodies to the drain URL over keep-alive connections. Knows HTTP, not Astralog:
- * it reports what happened and leaves deciding what that means to the exporter.
- * Idle sockets are unref'd by the agent, so they never keep the process alive.
+ * POSTs request bodies to the drain URL over keep-alive HTTP/1.1 connections. Knows HTTP, not
+ * Astralog: it reports what happened and leaves deciding what that means to the exporter.
+ *
+ * Each request is one prepared head plus the body, written together; the answer is read by a
+ * small parser (http-response.ts). An exporter needs no more of HTTP than status, Retry-After and
+ * framing, and http.request costs three times the CPU per 100 KB request (bench/RESULTS.md).
+ * Idle sockets are unref'd, so they never keep the process alive.
  */
 export class HttpTransport {
-  /** Host, port, path and the like of the drain URL, worked out once rather than per request. */
-  private readonly target: http.RequestOptions;
   private readonly headers: Record<string, string>;
+  /** The request head up to the Content-Length value, built once. */
+  private readonly headPrefix: string;
   private readonly compression: 'none' | 'gzip';
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
+  private readonly secure: boolean;
+  private readonly connectOptions: net.TcpNetConnectOpts & tls.ConnectionOptions;
+  private readonly open = new Set<Connection>();
+  /** Free keep-alive connections, the most recently used last. */
+  private readonly idle: Connection[] = [];
+  /** Requests waiting for a connection while MAX_SOCKETS are busy. */
+  private readonly waiting: Exchange[] = [];
+  /** The last TLS session, to resume rather than redo the handshake on the next connection. */
+  private tlsSession: Buffer | undefined;
 
   constructor(config: TransportConfig) {
-    this.target = { ...urlToHttpOptions(config.url), method: 'POST' };
     this.compression = config.compression;
     this.headers = {
       ...config.headers,
@@ -63,19 +77,22 @@ export class HttpTransport {
       authorization: `Bearer ${config.apiKey}`,
       ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     };
-    const agentOptions = {
-      keepAlive: true,
-      maxSockets: 32,
-      // Close idle sockets before common server idle timeouts (5 s) to avoid reusing a dying one.
-      timeout: 4_000,
-    };
-    if (config.url.protocol === 'https:') {
-      this.agent = new https.Agent({ ...agentOptions, ...(config.ca === undefined ? {} : { ca: config.ca }) });
-      this.request = https.request;
-    } else {
-      this.agent = new http.Agent(agentOptions);
-      this.request = http.request;
+    const url = config.url;
+    let head = `POST ${url.pathname || '/'}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+    for (const [name, value] of Object.entries(this.headers)) {
+      // The options were validated; a line break here would desynchronise the connection, so check anyway.
+      if (/[^\t\x20-\x7e\x80-\xff]/.test(name + value)) throw new TypeError(`header '${name}' is not printable Latin-1`);
+      head += `${name}: ${value}\r\n`;
     }
+    this.headPrefix = `${head}content-length: `;
+    this.secure = url.protocol === 'https:';
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.connectOptions = {
+      host,
+      port: Number(url.port || (this.secure ? 443 : 80)),
+      ...(this.secure ? { ALPNProtocols: ['http/1.1'], ...(net.isIP(host) === 0 ? { servername: host } : {}) } : {}),
+      ...(this.secure && config.ca !== undefined ? { ca: config.ca } : {}),
+    };
   }
 
   /** The headers every request carries, Content-Length aside. */
@@ -104,83 +121,270 @@ export class HttpTransport {
         reject(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
         return;
       }
-      let settled = false;
-      let req: http.ClientRequest | undefined;
-      const finish = (outcome: TransportResponse | TransportError) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        if (outcome instanceof TransportError) {
-          clearTimeout(timer);
-          req?.destroy();
-          reject(outcome);
-        } else {
-          resolve(outcome);
-        }
-      };
-      const onAbort = () => finish(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
+      const head = Buffer.from(`${this.headPrefix}${payload.length}\r\n\r\n`, 'latin1');
+      const exchange = new Exchange(head, payload, keepProcessAlive, resolve, reject);
+      const onAbort = () => this.abandon(exchange, new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
       // Bounds the whole exchange; after a status is known it only cleans up a body that never ends.
-      const timer = setTimeout(() => {
-        finish(new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`));
-        req?.destroy();
-      }, timeoutMs);
+      const timer = setTimeout(() => this.abandon(exchange, new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
       signal.addEventListener('abort', onAbort, { once: true });
-
-      try {
-        req = this.request({ ...this.target, agent: this.agent, headers: { ...this.headers, 'content-length': String(payload.length) } });
-      } catch (error) {
-        finish(new TransportError(errorCode(error, 'ERR_REQUEST'), errorMessage(error)));
-        return;
-      }
-      req.on('error', (error) => finish(new TransportError(errorCode(error, 'ECONNRESET'), errorMessage(error))));
-      // A background export must not hold the process open; whoever waits for a flush holds it instead.
-      if (!keepProcessAlive) req.on('socket', (socket) => socket.unref());
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        const retryAfter = firstHeader(res.headers['retry-after']);
-        const done = () => clearTimeout(timer);
-        res.on('error', () => undefined); // a reset while draining an answered request changes nothing
-        if (status >= 200 && status < 300) {
-          finish({ status, retryAfter, body: '' });
-          res.on('end', done);
-          res.resume();
-          return;
-        }
-        // Error answers: keep the start of the body for the diagnostic, but never wait long for it.
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const complete = () => finish({ status, retryAfter, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY) });
-        const bodyTimer = setTimeout(complete, ERROR_BODY_WAIT_MS);
-        bodyTimer.unref();
-        res.on('data', (chunk: Buffer) => {
-          if (size < MAX_ERROR_BODY) {
-            chunks.push(chunk);
-            size += chunk.length;
-          }
-        });
-        res.on('end', () => {
-          clearTimeout(bodyTimer);
-          done();
-          complete();
-        });
-        res.on('close', () => {
-          clearTimeout(bodyTimer);
-          complete();
-        });
-      });
-      req.end(payload);
+      exchange.cleanup = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      this.dispatch(exchange);
     });
   }
 
   /** Closes every socket, idle or busy. */
   destroy(): void {
-    this.agent.destroy();
+    for (const exchange of this.waiting.splice(0)) exchange.fail(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
+    for (const connection of this.open) connection.socket.destroy();
+  }
+
+  /** Ends an exchange early (timeout, shutdown): settles it if still open, and drops its connection. */
+  private abandon(exchange: Exchange, error: TransportError): void {
+    const waitingAt = this.waiting.indexOf(exchange);
+    if (waitingAt !== -1) this.waiting.splice(waitingAt, 1);
+    exchange.fail(error);
+    exchange.connection?.socket.destroy();
+  }
+
+  /** Starts an exchange on an idle or new connection, or queues it while MAX_SOCKETS are busy. */
+  private dispatch(exchange: Exchange): void {
+    let connection: Connection | undefined;
+    try {
+      connection = this.takeIdle() ?? (this.open.size < MAX_SOCKETS ? this.connect() : undefined);
+    } catch (error) {
+      // tls.connect throws at once on options it cannot use (an unreadable ca, say).
+      exchange.fail(new TransportError(errorCode(error, 'ERR_CONNECT'), errorMessage(error)));
+      return;
+    }
+    if (connection === undefined) this.waiting.push(exchange);
+    else connection.start(exchange);
+  }
+
+  private takeIdle(): Connection | undefined {
+    for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
+      if (connection.usable()) return connection;
+      connection.socket.destroy();
+    }
+    return undefined;
+  }
+
+  private connect(): Connection {
+    let socket: net.Socket;
+    if (this.secure) {
+      const tlsSocket = tls.connect(this.tlsSession === undefined ? this.connectOptions : { ...this.connectOptions, session: this.tlsSession });
+      tlsSocket.on('session', (session: Buffer) => {
+        this.tlsSession = session;
+      });
+      socket = tlsSocket;
+    } else {
+      socket = net.connect(this.connectOptions);
+    }
+    socket.setNoDelay(true);
+    const connection = new Connection(socket, this.release, this.forget);
+    this.open.add(connection);
+    return connection;
+  }
+
+  /** A connection finished an exchange and can carry another. */
+  private readonly release = (connection: Connection): void => {
+    const next = this.waiting.shift();
+    if (next !== undefined) return connection.start(next);
+    connection.idle();
+    this.idle.push(connection);
+  };
+
+  /** A connection closed: forget it, and give a waiting request a fresh one. */
+  private readonly forget = (connection: Connection): void => {
+    this.open.delete(connection);
+    const at = this.idle.indexOf(connection);
+    if (at !== -1) this.idle.splice(at, 1);
+    const next = this.waiting.shift();
+    if (next !== undefined) this.dispatch(next);
+  };
+}
+
+/**
+ * One request and its answer. Settles once: a 2xx as soon as its status is known, an error answer
+ * with the start of its body (or what came of it within ERROR_BODY_WAIT_MS), or a TransportError.
+ */
+class Exchange {
+  connection: Connection | undefined;
+  /** Stops the exchange's timer and abort listener; called once the answer has ended or failed. */
+  cleanup: () => void = () => undefined;
+  private settled = false;
+  private status = 0;
+  private retryAfter: string | undefined;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private bodyTimer: NodeJS.Timeout | undefined;
+  readonly head: Buffer;
+  readonly payload: Buffer;
+  readonly keepProcessAlive: boolean;
+  private readonly resolve: (response: TransportResponse) => void;
+  private readonly reject: (error: TransportError) => void;
+
+  constructor(
+    head: Buffer,
+    payload: Buffer,
+    keepProcessAlive: boolean,
+    resolve: (response: TransportResponse) => void,
+    reject: (error: TransportError) => void,
+  ) {
+    this.head = head;
+    this.payload = payload;
+    this.keepProcessAlive = keepProcessAlive;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onHead(head: ResponseHead): void {
+    this.status = head.status;
+    this.retryAfter = head.retryAfter;
+    if (this.isSuccess()) {
+      this.settle({ status: this.status, retryAfter: this.retryAfter, body: '' });
+      return;
+    }
+    // Error answers: keep the start of the body for the diagnostic, but never wait long for it.
+    this.bodyTimer = setTimeout(() => this.settleWithBody(), ERROR_BODY_WAIT_MS);
+    this.bodyTimer.unref();
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.isSuccess() || this.size >= MAX_ERROR_BODY) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** The whole answer arrived. */
+  onComplete(): void {
+    this.settleWithBody();
+    this.cleanup();
+  }
+
+  /** The exchange failed: before a status that is an error; after one, the answer is what came. */
+  fail(error: TransportError): void {
+    if (this.status !== 0) this.settleWithBody();
+    else this.settle(error);
+    this.cleanup();
+  }
+
+  private isSuccess(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  private settleWithBody(): void {
+    clearTimeout(this.bodyTimer);
+    this.settle({ status: this.status, retryAfter: this.retryAfter, body: Buffer.concat(this.chunks).toString('utf8').slice(0, MAX_ERROR_BODY) });
+  }
+
+  private settle(outcome: TransportResponse | TransportError): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (outcome instanceof TransportError) this.reject(outcome);
+    else this.resolve(outcome);
   }
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+/** A keep-alive connection carrying one exchange at a time. */
+class Connection {
+  private exchange: Exchange | undefined;
+  private parser: ResponseParser | undefined;
+  private reusable = false;
+  readonly socket: net.Socket;
+  private readonly release: (connection: Connection) => void;
+  private readonly forget: (connection: Connection) => void;
+
+  constructor(socket: net.Socket, release: (connection: Connection) => void, forget: (connection: Connection) => void) {
+    this.socket = socket;
+    this.release = release;
+    this.forget = forget;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (error) => this.failExchange(new TransportError(errorCode(error, 'ECONNRESET'), errorMessage(error))));
+    socket.on('close', () => {
+      this.failExchange(new TransportError('ECONNRESET', 'connection closed before the answer'));
+      this.forget(this);
+    });
+    // Set while idle only: an idle connection past IDLE_TIMEOUT_MS is closed.
+    socket.on('timeout', () => socket.destroy());
+  }
+
+  usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && this.socket.readable;
+  }
+
+  start(exchange: Exchange): void {
+    this.exchange = exchange;
+    exchange.connection = this;
+    this.reusable = false;
+    this.parser = new ResponseParser(
+      (head) => {
+        this.reusable = head.reusable;
+        exchange.onHead(head);
+      },
+      (chunk) => exchange.onBody(chunk),
+      () => this.onAnswered(),
+    );
+    const socket = this.socket;
+    socket.setTimeout(0);
+    // A background export must not hold the process open; whoever waits for a flush holds it instead.
+    if (exchange.keepProcessAlive) socket.ref();
+    else socket.unref();
+    socket.cork();
+    socket.write(exchange.head);
+    socket.write(exchange.payload);
+    socket.uncork();
+  }
+
+  idle(): void {
+    this.socket.unref();
+    this.socket.setTimeout(IDLE_TIMEOUT_MS);
+  }
+
+  private onData(chunk: Buffer): void {
+    const parser = this.parser;
+    if (parser === undefined) {
+      this.socket.destroy(); // bytes nobody asked for: the connection is out of step
+      return;
+    }
+    try {
+      parser.feed(chunk);
+    } catch (error) {
+      this.failExchange(new TransportError('HPE_INVALID_RESPONSE', `malformed HTTP answer: ${errorMessage(error)}`));
+      this.socket.destroy();
+    }
+  }
+
+  private onEnd(): void {
+    try {
+      this.parser?.end();
+    } catch (error) {
+      this.failExchange(new TransportError('ECONNRESET', errorMessage(error)));
+    }
+    this.socket.destroy();
+  }
+
+  private onAnswered(): void {
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    this.parser = undefined;
+    exchange?.onComplete();
+    // Reused only when the server said so and it read our whole request (an early answer may not have).
+    if (this.reusable && this.socket.writableLength === 0 && this.usable()) this.release(this);
+    else this.socket.destroy();
+  }
+
+  private failExchange(error: TransportError): void {
+    const exchange = this.exchange;
+    if (exchange === undefined) return;
+    this.exchange = undefined;
+    this.parser = undefined;
+    exchange.fail(error);
+  }
 }
 
 function errorCode(error: unknown, fallback: string): string {
