@@ -159,6 +159,36 @@ say(`| + sending over HTTP to the receiver (the full pipeline, from the table ab
 say();
 say(`The 0.25x target is ${(full200k.stock * 0.25).toFixed(2)} µs per event in this run (stock: ${full200k.stock.toFixed(2)}).`);
 
+// 3c. The transport alone: CPU per request body, ours vs http.request (see http-requests.ts)
+interface HttpRequestsResult {
+  requestBytes: number;
+  cpuUsPerRequest: number;
+  systemUsPerRequest: number;
+}
+const HTTP_CONTENDERS = [
+  { id: 'node-http', label: 'http.request with a keep-alive agent' },
+  { id: 'ours', label: 'ours: HttpTransport (net socket, own response parser)' },
+] as const;
+const httpRequests = quick ? 400 : 1600;
+const httpRuns = new Map<string, HttpRequestsResult[]>(HTTP_CONTENDERS.map((c) => [c.id, []]));
+for (let r = 0; r < throughputRuns; r++) {
+  for (const c of HTTP_CONTENDERS) httpRuns.get(c.id)?.push(runScenario<HttpRequestsResult>('http-requests.ts', [c.id, String(httpRequests)]));
+}
+const httpCpuOf = (id: string) => median((httpRuns.get(id) as HttpRequestsResult[]).map((h) => h.cpuUsPerRequest));
+const requestBytes = (httpRuns.get('ours') as HttpRequestsResult[])[0]?.requestBytes ?? 0;
+say();
+say(`## HTTP requests: CPU per request of ${requestBytes} bytes (500 events), ${httpRequests} requests 8 at a time, the transport alone (median of ${throughputRuns})`);
+say();
+say('| transport | CPU µs per request | of which system | runs | vs http.request |');
+say('|---|---:|---:|---|---:|');
+for (const c of HTTP_CONTENDERS) {
+  const results = httpRuns.get(c.id) as HttpRequestsResult[];
+  say(
+    `| ${c.label} | ${httpCpuOf(c.id)} | ${median(results.map((h) => h.systemUsPerRequest))} | ${results.map((h) => h.cpuUsPerRequest).join(', ')} | ` +
+      `${(httpCpuOf(c.id) / httpCpuOf('node-http')).toFixed(2)}x |`,
+  );
+}
+
 // 4. Event-loop delay at a steady 50k events/s
 interface LoopDelayResult {
   delivered: number;

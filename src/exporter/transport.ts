@@ -50,7 +50,8 @@ export class TransportError extends Error {
  *
  * Each request is one prepared head plus the body, written together; the answer is read by a
  * small parser (http-response.ts). An exporter needs no more of HTTP than status, Retry-After and
- * framing, and http.request costs three times the CPU per 100 KB request (bench/RESULTS.md).
+ * framing, and http.request spends about 1.5 times the CPU per 100 KB request (bench/RESULTS.md,
+ * "HTTP requests").
  * Idle sockets are unref'd, so they never keep the process alive.
  */
 export class HttpTransport {
