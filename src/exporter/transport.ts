@@ -328,7 +328,7 @@ class Connection {
         exchange.onHead(head);
       },
       (chunk) => exchange.onBody(chunk),
-      () => this.onAnswered(),
+      () => undefined, // looked at once the bytes at hand are parsed: see afterParse
     );
     const socket = this.socket;
     socket.setTimeout(0);
@@ -357,19 +357,25 @@ class Connection {
     } catch (error) {
       this.failExchange(new TransportError('HPE_INVALID_RESPONSE', `malformed HTTP answer: ${errorMessage(error)}`));
       this.socket.destroy();
+      return;
     }
+    this.afterParse(parser);
   }
 
   private onEnd(): void {
+    const parser = this.parser;
     try {
-      this.parser?.end();
+      parser?.end();
+      if (parser !== undefined) this.afterParse(parser);
     } catch (error) {
       this.failExchange(new TransportError('ECONNRESET', errorMessage(error)));
     }
     this.socket.destroy();
   }
 
-  private onAnswered(): void {
+  /** Once a chunk is parsed whole (never in the middle of it), a complete answer frees the connection. */
+  private afterParse(parser: ResponseParser): void {
+    if (!parser.complete || parser !== this.parser) return;
     const exchange = this.exchange;
     this.exchange = undefined;
     this.parser = undefined;

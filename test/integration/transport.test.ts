@@ -175,6 +175,14 @@ describe('HttpTransport', () => {
     await expect(send(t)).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
+  it('drops a connection that sends more than the answer, without failing the request it answered', async () => {
+    server = await scriptedServer((r, i) => r.socket.write(i === 0 ? `${ACCEPTED}HTTP/1.1 200 OK\r\n\r\n` : ACCEPTED));
+    const t = transportFor(server);
+    expect((await send(t)).status).toBe(202);
+    expect((await send(t)).status).toBe(202);
+    expect(server.requests.map((r) => r.connection)).toEqual([0, 1]);
+  });
+
   it('refuses a connection it cannot make with the socket error code', async () => {
     const closed = await scriptedServer(() => undefined);
     const url = closed.url;
