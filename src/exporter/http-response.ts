@@ -150,7 +150,10 @@ export class ResponseParser {
     // Neither chunked nor a length: the body runs until the connection closes.
     // (A transfer coding other than chunked last means the same, whatever Content-Length says.)
     const untilClose = !noBody && !chunked && (contentLength === undefined || transferCoded);
-    this.head = { status, retryAfter, reusable: !close && !untilClose };
+    // Content-Length beside a transfer coding, or a transfer coding in HTTP/1.0: framing a proxy may
+    // read otherwise (RFC 9112 6.1, 6.3). Read as chunked, but the connection is not used again.
+    const ambiguous = transferCoded && (contentLength !== undefined || statusLine[1] === '0');
+    this.head = { status, retryAfter, reusable: !close && !untilClose && !ambiguous };
     this.onHead(this.head);
     if (noBody) return this.finish();
     if (chunked) {
@@ -187,7 +190,12 @@ export class ResponseParser {
   private readUntil(data: Buffer, delimiter: Buffer, maxBytes: number, tooLong: string, onFound: (bytes: Buffer) => void): Buffer {
     const buffered = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
     // Search only where the delimiter could start: its length - 1 pending bytes, then the new data.
-    const end = buffered.indexOf(delimiter, Math.max(0, this.pending.length - delimiter.length + 1));
+    const from = Math.max(0, this.pending.length - delimiter.length + 1);
+    const end = buffered.indexOf(delimiter, from);
+    // Lines end with CRLF: a bare LF would otherwise leave us waiting for an end that never comes.
+    for (let lf = buffered.indexOf(0x0a, from); lf !== -1 && (end === -1 || lf < end); lf = buffered.indexOf(0x0a, lf + 1)) {
+      if (lf === 0 || buffered[lf - 1] !== 0x0d) throw new HttpProtocolError('line ended by LF without CR');
+    }
     if (end === -1 || end > maxBytes) {
       if (buffered.length > maxBytes) throw new HttpProtocolError(tooLong);
       this.pending = Buffer.from(buffered);

@@ -68,6 +68,7 @@ export class HttpTransport {
   private readonly waiting: Exchange[] = [];
   /** The last TLS session, to resume rather than redo the handshake on the next connection. */
   private tlsSession: Buffer | undefined;
+  private destroyed = false;
 
   constructor(config: TransportConfig) {
     this.compression = config.compression;
@@ -118,16 +119,17 @@ export class HttpTransport {
    */
   send(payload: Buffer, timeoutMs: number, signal: AbortSignal, keepProcessAlive = true): Promise<TransportResponse> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
+      if (signal.aborted || this.destroyed) {
+        reject(abortError());
         return;
       }
       const head = Buffer.from(`${this.headPrefix}${payload.length}\r\n\r\n`, 'latin1');
       const exchange = new Exchange(head, payload, keepProcessAlive, resolve, reject);
-      const onAbort = () => this.abandon(exchange, new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
+      const onAbort = () => this.abandon(exchange, abortError());
       // Bounds the whole exchange; after a status is known it only cleans up a body that never ends.
+      // A request someone waits for holds the process through its timer too, also while it waits for a socket.
       const timer = setTimeout(() => this.abandon(exchange, new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
+      if (!keepProcessAlive) timer.unref();
       signal.addEventListener('abort', onAbort, { once: true });
       exchange.cleanup = () => {
         clearTimeout(timer);
@@ -137,10 +139,11 @@ export class HttpTransport {
     });
   }
 
-  /** Closes every socket, idle or busy. */
+  /** Closes every socket, idle or busy; requests under way fail as aborted, later ones at once. */
   destroy(): void {
-    for (const exchange of this.waiting.splice(0)) exchange.fail(new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down'));
-    for (const connection of this.open) connection.socket.destroy();
+    this.destroyed = true;
+    for (const exchange of this.waiting.splice(0)) exchange.fail(abortError());
+    for (const connection of this.open) connection.abort(abortError());
   }
 
   /** Ends an exchange early (timeout, shutdown): settles it if still open, and drops its connection. */
@@ -176,9 +179,14 @@ export class HttpTransport {
   private connect(): Connection {
     let socket: net.Socket;
     if (this.secure) {
-      const tlsSocket = tls.connect(this.tlsSession === undefined ? this.connectOptions : { ...this.connectOptions, session: this.tlsSession });
+      const resumed = this.tlsSession;
+      const tlsSocket = tls.connect(resumed === undefined ? this.connectOptions : { ...this.connectOptions, session: resumed });
       tlsSocket.on('session', (session: Buffer) => {
         this.tlsSession = session;
+      });
+      // A session the server no longer takes must not spoil every later handshake (as https.Agent does).
+      tlsSocket.on('error', () => {
+        if (this.tlsSession === resumed) this.tlsSession = undefined;
       });
       socket = tlsSocket;
     } else {
@@ -266,9 +274,12 @@ class Exchange {
     this.cleanup();
   }
 
-  /** The exchange failed: before a status that is an error; after one, the answer is what came. */
+  /**
+   * The exchange failed: before a status, that is the outcome; after an error status, the answer is
+   * what came of it, unless the exchange was aborted (the exporter is shutting down).
+   */
   fail(error: TransportError): void {
-    if (this.status !== 0) this.settleWithBody();
+    if (this.status !== 0 && error.code !== 'ABORT_ERR') this.settleWithBody();
     else this.settle(error);
     this.cleanup();
   }
@@ -333,12 +344,24 @@ class Connection {
     const socket = this.socket;
     socket.setTimeout(0);
     // A background export must not hold the process open; whoever waits for a flush holds it instead.
-    if (exchange.keepProcessAlive) socket.ref();
-    else socket.unref();
+    // Set again once connected: each address tried while connecting gets a handle of its own.
+    const hold = () => {
+      if (this.exchange !== exchange) return;
+      if (exchange.keepProcessAlive) socket.ref();
+      else socket.unref();
+    };
+    hold();
+    if (socket.connecting) socket.once('connect', hold);
     socket.cork();
     socket.write(exchange.head);
     socket.write(exchange.payload);
     socket.uncork();
+  }
+
+  /** Fails the exchange under way with `error` and closes the connection. */
+  abort(error: TransportError): void {
+    this.failExchange(error);
+    this.socket.destroy();
   }
 
   idle(): void {
@@ -400,5 +423,12 @@ function errorCode(error: unknown, fallback: string): string {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // Every address refused: Node's AggregateError has an empty message of its own.
+  if (error.message === '' && error instanceof AggregateError) return error.errors.map(errorMessage).join('; ');
+  return error.message;
+}
+
+function abortError(): TransportError {
+  return new TransportError('ABORT_ERR', 'request aborted: exporter is shutting down');
 }

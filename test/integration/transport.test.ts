@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpTransport, TransportError } from '../../src/exporter/transport.ts';
@@ -210,6 +211,96 @@ describe('HttpTransport', () => {
     setTimeout(() => controller.abort(), 20);
     await expect(aborted).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await expect(send(t, '{}', 50)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
+  it('after destroy(), fails requests under way and later ones as aborted (not as retryable resets)', async () => {
+    server = await scriptedServer(() => undefined); // never answers
+    const t = transportFor(server);
+    const pending = Array.from({ length: 40 }, () => send(t).catch((e: TransportError) => e.code));
+    await new Promise((r) => setTimeout(r, 50));
+    t.destroy();
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: 40 }, () => 'ABORT_ERR'));
+    await expect(send(t)).rejects.toMatchObject({ code: 'ABORT_ERR' });
+  });
+
+  it('an abort after an error status rejects as aborted rather than answering with the status', async () => {
+    server = await scriptedServer((r) => r.socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{"err'));
+    const t = transportFor(server);
+    const controller = new AbortController();
+    const answer = t.send(Buffer.from('{}'), 5_000, controller.signal);
+    await new Promise((r) => setTimeout(r, 50)); // the head has arrived, the body not
+    controller.abort();
+    await expect(answer).rejects.toMatchObject({ code: 'ABORT_ERR' });
+  });
+
+  it('holds the process for a request someone waits for, also while it waits for a socket; never for a background one', async () => {
+    server = await scriptedServer((r) => setTimeout(() => r.socket.write(ACCEPTED), 100));
+    const t = transportFor(server);
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const background = Array.from({ length: 32 }, () => t.send(Buffer.from('{}'), 5_000, signal, false));
+    expect(timers()).toBe(before);
+    const waited = t.send(Buffer.from('{}'), 5_000, signal, true); // all 32 sockets are busy: it waits
+    expect(timers()).toBe(before + 1);
+    expect((await waited).status).toBe(202);
+    await Promise.all(background);
+  });
+
+  describe('with a host name that resolves to a refusing address first', () => {
+    const lookup = dns.lookup;
+    afterEach(() => {
+      dns.lookup = lookup;
+    });
+    /** `multi.test` resolves to 127.0.0.2 (nobody listens there), then to the given address. */
+    function resolveMultiTo(second: string): void {
+      dns.lookup = ((host: string, options: unknown, callback: unknown) => {
+        if (host !== 'multi.test') return (lookup as (...a: unknown[]) => unknown)(host, options, callback);
+        const done = (typeof options === 'function' ? options : callback) as (...a: unknown[]) => void;
+        const all = [
+          { address: '127.0.0.2', family: 4 },
+          { address: second, family: 4 },
+        ];
+        return (options as { all?: boolean }).all === true ? done(null, all) : done(null, all[0]?.address, 4);
+      }) as typeof dns.lookup;
+    }
+
+    it('a background request does not hold the process once connected to the second address', async () => {
+      const accepted: net.Socket[] = [];
+      const tcp = net.createServer((socket) => {
+        socket.unref();
+        accepted.push(socket);
+      });
+      await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+      try {
+        resolveMultiTo('127.0.0.1');
+        const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+        await new Promise((r) => setTimeout(r, 50)); // sockets of earlier tests finish closing
+        const before = sockets();
+        const url = new URL(`http://multi.test:${(tcp.address() as net.AddressInfo).port}/v1/drain`);
+        transport = new HttpTransport({ url, apiKey: 'k', headers: {}, compression: 'none', ca: undefined });
+        const answer = transport.send(Buffer.from('{}'), 5_000, signal, false).catch((e: TransportError) => e.code);
+        for (let i = 0; i < 100 && accepted.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(accepted).toHaveLength(1);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(sockets()).toBe(before);
+        transport.destroy();
+        expect(await answer).toBe('ABORT_ERR');
+      } finally {
+        for (const socket of accepted) socket.destroy();
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      }
+    });
+
+    it('says which addresses refused when all do', async () => {
+      const closed = await scriptedServer(() => undefined);
+      const port = closed.url.port;
+      await closed.close();
+      resolveMultiTo('127.0.0.1');
+      transport = new HttpTransport({ url: new URL(`http://multi.test:${port}/v1/drain`), apiKey: 'k', headers: {}, compression: 'none', ca: undefined });
+      const error = (await send(transport).catch((e: unknown) => e)) as TransportError;
+      expect(error.code).toBe('ECONNREFUSED');
+      expect(error.message).toMatch(/127\.0\.0\.2.*127\.0\.0\.1/);
+    });
   });
 
   it('refuses header values that cannot be written into an HTTP head', () => {

@@ -54,6 +54,11 @@ describe('ResponseParser', () => {
     expect(http10.heads[0]?.reusable).toBe(false);
     const http10KeepAlive = parse(['HTTP/1.0 202 Accepted\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok']);
     expect(http10KeepAlive.heads[0]?.reusable).toBe(true);
+    // Ambiguous framing (RFC 9112 6.1): read as chunked, then the connection is not trusted again.
+    const both = parse(['HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']);
+    expect(both).toEqual({ heads: [{ status: 202, retryAfter: undefined, reusable: false }], body: 'ok', complete: true });
+    const http10Chunked = parse(['HTTP/1.0 202 Accepted\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n']);
+    expect(http10Chunked.heads[0]?.reusable).toBe(false);
   });
 
   it('reads a body without length until the connection ends, and never reuses that connection', () => {
@@ -84,6 +89,8 @@ describe('ResponseParser', () => {
     ['101 Switching Protocols', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n'],
     ['bytes after the end of the answer', 'HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n'],
     ['a head that never ends', `HTTP/1.1 202 Accepted\r\nX-Long: ${'a'.repeat(20_000)}`],
+    ['a head with bare LF line ends', 'HTTP/1.1 202 Accepted\nContent-Length: 0\n\n'],
+    ['a chunk-size line ended by a bare LF', 'HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n'],
     ['an endless chunk-size line', `HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n${'1'.repeat(5000)}`],
   ])('refuses %s', (_what, text) => {
     expect(() => parse([text])).toThrow(HttpProtocolError);
