@@ -90,7 +90,7 @@ interface ThroughputResult {
   eventsPerSecond: number;
   cpuUsPerDeliveredEvent: number | null;
 }
-const throughputRuns = quick ? 1 : 5;
+const throughputRuns = quick ? 1 : 7;
 const CONTENDERS = [
   { id: 'stock', label: 'stock Logger.emit + BLRP + OTLP/HTTP JSON exporter' },
   { id: 'pino', label: 'pino + pino-opentelemetry-transport (OTLP/HTTP JSON)' },
