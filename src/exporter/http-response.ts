@@ -37,14 +37,13 @@ export class ResponseParser {
   private head: ResponseHead | undefined;
   private readonly onHead: (head: ResponseHead) => void;
   private readonly onBody: (chunk: Buffer) => void;
-  private readonly onComplete: () => void;
 
-  constructor(onHead: (head: ResponseHead) => void, onBody: (chunk: Buffer) => void, onComplete: () => void) {
+  constructor(onHead: (head: ResponseHead) => void, onBody: (chunk: Buffer) => void) {
     this.onHead = onHead;
     this.onBody = onBody;
-    this.onComplete = onComplete;
   }
 
+  /** The whole response has arrived (see after each feed or end). */
   get complete(): boolean {
     return this.state === 'done';
   }
@@ -208,6 +207,5 @@ export class ResponseParser {
 
   private finish(): void {
     this.state = 'done';
-    this.onComplete();
   }
 }

@@ -339,7 +339,6 @@ class Connection {
         exchange.onHead(head);
       },
       (chunk) => exchange.onBody(chunk),
-      () => undefined, // looked at once the bytes at hand are parsed: see afterParse
     );
     const socket = this.socket;
     socket.setTimeout(0);

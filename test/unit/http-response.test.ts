@@ -13,10 +13,10 @@ function parse(pieces: Array<string | Buffer>, options: { end?: boolean } = {}):
   const parser = new ResponseParser(
     (head) => parsed.heads.push({ ...head }),
     (chunk) => (parsed.body += chunk.toString('latin1')),
-    () => (parsed.complete = true),
   );
   for (const piece of pieces) parser.feed(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
   if (options.end === true) parser.end();
+  parsed.complete = parser.complete;
   return parsed;
 }
 
