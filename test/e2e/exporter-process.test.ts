@@ -21,7 +21,7 @@ const RECORD = `{
 }`;
 
 // Prints how long the process lived after its last piece of work: idle sockets or timers that
-// kept it alive would show up as seconds here (the agent's idle timeout is 4 s, the server's 5 s).
+// kept it alive would show up as seconds here (the transport closes idle sockets after 4 s, the server after 5 s).
 const LINGER = `
 let lastWork = Date.now();
 process.on('exit', () => process.stdout.write(JSON.stringify({ lingeredMs: Date.now() - lastWork }) + '\\n'));
