@@ -116,6 +116,8 @@ export class HttpTransport {
    * Sends one request. Resolves with the status once it is known (a slow or endless body after a
    * 2xx cannot turn a delivered batch into a failure); rejects with TransportError otherwise.
    * With keepProcessAlive false, the socket does not keep the process running.
+   * Once the promise settles, no socket still reads from `payload` (a request not fully written by
+   * then loses its connection), so the caller may reuse that memory.
    */
   send(payload: Buffer, timeoutMs: number, signal: AbortSignal, keepProcessAlive = true): Promise<TransportResponse> {
     return new Promise((resolve, reject) => {
@@ -296,6 +298,7 @@ class Exchange {
   private settle(outcome: TransportResponse | TransportError): void {
     if (this.settled) return;
     this.settled = true;
+    this.connection?.dropUnwritten();
     if (outcome instanceof TransportError) this.reject(outcome);
     else this.resolve(outcome);
   }
@@ -355,6 +358,11 @@ class Connection {
     socket.write(exchange.head);
     socket.write(exchange.payload);
     socket.uncork();
+  }
+
+  /** An answer came before the whole request was written: stop writing it (the caller may reuse the payload). */
+  dropUnwritten(): void {
+    if (this.socket.writableLength > 0) this.socket.destroy();
   }
 
   /** Fails the exchange under way with `error` and closes the connection. */

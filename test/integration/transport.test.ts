@@ -67,6 +67,28 @@ async function scriptedServer(answer: (request: ScriptedRequest, index: number) 
   };
 }
 
+/** A server that writes `answer` as soon as a request's head arrives, and reads no more of it. */
+async function earlyAnswerServer(answer: string): Promise<{ url: URL; sockets: net.Socket[]; close: () => Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const tcp = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      socket.pause();
+      socket.write(answer);
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  return {
+    url: new URL(`http://127.0.0.1:${(tcp.address() as net.AddressInfo).port}/v1/drain`),
+    sockets,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}
+
 const ACCEPTED = 'HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n{"status":"accepted"}';
 
 let server: ScriptedServer | undefined;
@@ -142,27 +164,32 @@ describe('HttpTransport', () => {
   });
 
   it('does not reuse a connection whose answer came before the whole request was read', async () => {
-    const sockets: net.Socket[] = [];
-    const tcp = net.createServer((socket) => {
-      sockets.push(socket);
-      socket.on('error', () => undefined);
-      // Answers 413 as soon as the head arrives and reads no more of the 4 MiB body.
-      socket.once('data', () => {
-        socket.pause();
-        socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
-      });
-    });
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const early = await earlyAnswerServer('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
     try {
-      const url = new URL(`http://127.0.0.1:${(tcp.address() as net.AddressInfo).port}/v1/drain`);
-      transport = new HttpTransport({ url, apiKey: 'k', headers: {}, compression: 'none', ca: undefined });
+      transport = new HttpTransport({ url: early.url, apiKey: 'k', headers: {}, compression: 'none', ca: undefined });
       const big = 'x'.repeat(4 * 1024 * 1024);
       expect((await send(transport, big)).status).toBe(413);
       expect((await send(transport, big)).status).toBe(413);
-      expect(sockets).toHaveLength(2); // the second request did not go down the half-written connection
+      expect(early.sockets).toHaveLength(2); // the second request did not go down the half-written connection
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await early.close();
+    }
+  });
+
+  it('once a 2xx settles before its request was fully written, stops writing it (the payload may be reused)', async () => {
+    // 202 at once, then a body that never ends.
+    const early = await earlyAnswerServer('HTTP/1.1 202 Accepted\r\nContent-Length: 100\r\n\r\n{"sta');
+    try {
+      transport = new HttpTransport({ url: early.url, apiKey: 'k', headers: {}, compression: 'none', ca: undefined });
+      expect((await send(transport, 'x'.repeat(4 * 1024 * 1024), 5_000)).status).toBe(202);
+      // Read what the client managed to send: its end comes at once, not at the 5 s timeout.
+      const server = early.sockets[0] as net.Socket;
+      const started = Date.now();
+      const closed = new Promise<number>((resolve) => server.once('close', () => resolve(Date.now() - started)));
+      server.resume();
+      expect(await closed).toBeLessThan(2_000);
+    } finally {
+      await early.close();
     }
   });
 
