@@ -40,6 +40,10 @@ export interface ExporterStats {
 const MIN_ATTEMPT_MS = 50;
 /** The shortest per-attempt timeout when the budget allows (servers answering slower would see retries). */
 const MIN_ATTEMPT_TIMEOUT_MS = 2_000;
+/** Encode buffers kept for reuse: enough for the exports in flight at once by default, and a bit. */
+const MAX_POOLED_BUFFERS = 16;
+/** A buffer grown past this by an unusually large batch is let go rather than kept. */
+const MAX_POOLED_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** JSON framing of a request body around the events. */
 const BODY_OPEN = '{"events":[';
@@ -49,6 +53,8 @@ const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
 
 /** A batch encoded once: request-framed bytes and where each event lies in them. */
 interface EncodedBatch {
+  /** Where the bytes live; back to the pool once the export has ended. */
+  buffer: JsonBuffer;
   bytes: Buffer;
   length: number;
   starts: number[];
@@ -98,6 +104,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private readonly id = nextExporterId++;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abortController = new AbortController();
+  private readonly freeBuffers: JsonBuffer[] = [];
   private shutdownPromise: Promise<void> | undefined;
   /**
    * While the key is refused (401/403), or the endpoint cannot be used at all (a TLS certificate
@@ -210,6 +217,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       delivery.bodies.push(this.transport.encodeBodySync(body));
       delivery.counts.push(last - first + 1);
     }
+    this.releaseBuffer(batch.buffer); // the bodies above are copies
     return delivery;
   }
 
@@ -256,10 +264,30 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     if (!Array.isArray(records) || records.length === 0) return outcome;
     const deadline = Date.now() + this.config.exportTimeoutMs;
     const run: ExportRun = { batch: this.encodeBatch(records), deadline, keepProcessAlive: !background };
-    for (const [first, last] of this.chunkByRequestSize(run.batch)) {
-      await this.sendEvents(run, first, last, outcome);
+    try {
+      for (const [first, last] of this.chunkByRequestSize(run.batch)) {
+        await this.sendEvents(run, first, last, outcome);
+      }
+    } finally {
+      // Every request that used these bytes has ended (answered, failed, or its socket destroyed).
+      this.releaseBuffer(run.batch.buffer);
     }
     return outcome;
+  }
+
+  /**
+   * Encode buffers are reused: a fresh 200 KB Buffer per batch is external memory to V8, and that
+   * churn alone triggered a full GC every few hundred batches (trace-gc, 800k events: 6 mark-compacts).
+   */
+  private takeBuffer(minBytes: number): JsonBuffer {
+    const buf = this.freeBuffers.pop();
+    if (buf === undefined) return new JsonBuffer(minBytes);
+    buf.pos = 0;
+    return buf;
+  }
+
+  private releaseBuffer(buf: JsonBuffer): void {
+    if (this.freeBuffers.length < MAX_POOLED_BUFFERS && buf.bytes.length <= MAX_POOLED_BUFFER_BYTES) this.freeBuffers.push(buf);
   }
 
   /**
@@ -268,7 +296,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    */
   private encodeBatch(records: readonly ReadableLogRecord[]): EncodedBatch {
     const n = records.length;
-    const buf = new JsonBuffer(Math.max(16 * 1024, n * 384));
+    const buf = this.takeBuffer(Math.max(16 * 1024, n * 384));
     const starts = new Array<number>(n);
     const ends = new Array<number>(n);
     buf.ascii(BODY_OPEN);
@@ -279,7 +307,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
-    return { bytes: buf.bytes, length: buf.pos, starts, ends };
+    return { buffer: buf, bytes: buf.bytes, length: buf.pos, starts, ends };
   }
 
   /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
