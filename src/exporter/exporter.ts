@@ -40,10 +40,13 @@ export interface ExporterStats {
 const MIN_ATTEMPT_MS = 50;
 /** The shortest per-attempt timeout when the budget allows (servers answering slower would see retries). */
 const MIN_ATTEMPT_TIMEOUT_MS = 2_000;
-/** Encode buffers kept for reuse: enough for the exports in flight at once by default, and a bit. */
-const MAX_POOLED_BUFFERS = 16;
-/** A buffer grown past this by an unusually large batch is let go rather than kept. */
-const MAX_POOLED_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Encode buffers kept for reuse: one per export in flight at the default maxConcurrentExports. */
+const MAX_POOLED_BUFFERS = 8;
+/**
+ * A buffer grown past this (batches of unusually large events) is let go rather than kept, so the
+ * pool holds at most 8 MiB beside maxQueueBytes.
+ */
+const MAX_POOLED_BUFFER_BYTES = 1024 * 1024;
 
 /** JSON framing of a request body around the events. */
 const BODY_OPEN = '{"events":[';
