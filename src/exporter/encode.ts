@@ -125,7 +125,7 @@ export class EventEncoder {
     const id = identityOf(record, attributes, this.identity);
 
     this.writeHead(buf, record, undefined);
-    this.writeMessage(record, limits.maxStringLength);
+    this.writeMessage(record);
     buf.ascii(',"service":');
     buf.raw(this.serviceOf(record));
     if (id.traceId !== undefined) {
@@ -170,7 +170,7 @@ export class EventEncoder {
       buf.pos = start;
       this.writer.reset(buf, { ...this.compactLimits, maxStringLength: Math.max(1, messageChars) });
       this.writeHead(buf, record, tight ? SHORT_FIELD_LENGTH : undefined);
-      if (messageChars > 0) this.writeMessage(record, messageChars);
+      if (messageChars > 0) this.writeMessage(record);
       else buf.ascii('""');
       buf.ascii(',"service":');
       if (tight) buf.string(truncate(JSON.parse(this.serviceOf(record).toString('utf8')) as string, SHORT_FIELD_LENGTH));
@@ -223,20 +223,21 @@ export class EventEncoder {
     buf.ascii(',"message":');
   }
 
-  private writeMessage(record: ReadableLogRecord, maxChars: number): void {
-    const buf = this.writer.buf;
+  /** The message, cut to the writer's maxStringLength (reset for this event). */
+  private writeMessage(record: ReadableLogRecord): void {
+    const w = this.writer;
     const body = record.body;
     if (typeof body === 'string') {
-      buf.string(body.length > maxChars ? truncate(body, maxChars) : body);
+      w.writeString(body);
     } else if (body === undefined || body === null) {
-      buf.string(typeof record.eventName === 'string' ? truncate(record.eventName, maxChars) : '');
+      w.writeString(typeof record.eventName === 'string' ? record.eventName : '');
     } else if (typeof body === 'object') {
       // A structured body becomes its JSON text, written through the safe writer, then quoted.
       this.scratch.pos = 0;
       this.scratchWriter.reset(this.scratch, this.writer.limits);
       this.scratchWriter.writeValue(body, 1);
-      if (this.scratchWriter.overflow) this.writer.overflow = true;
-      buf.string(truncate(this.scratch.toString(0, this.scratch.pos), maxChars));
+      if (this.scratchWriter.overflow) w.overflow = true;
+      w.writeString(this.scratch.toString(0, this.scratch.pos));
     } else {
       // Functions and symbols: String() runs user code (toString, Symbol.toPrimitive) that may throw.
       let text: string;
@@ -245,7 +246,7 @@ export class EventEncoder {
       } catch (error) {
         text = describeFailure(error);
       }
-      buf.string(truncate(text, maxChars));
+      w.writeString(text);
     }
   }
 
