@@ -54,14 +54,16 @@ const BODY_CLOSE = ']}';
 const BODY_OPEN_BYTES = Buffer.from(BODY_OPEN);
 const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
 
-/** A batch encoded once: request-framed bytes and where each event lies in them. */
+/** A batch encoded once: request-framed bytes (`buffer.bytes` up to `buffer.pos`) and where each event ends. */
 interface EncodedBatch {
   /** Where the bytes live; back to the pool once the export has ended. */
   buffer: JsonBuffer;
-  bytes: Buffer;
-  length: number;
-  starts: number[];
+  /** Event i ends at ends[i]; it starts after the opening, or after the comma that follows event i-1. */
   ends: number[];
+}
+
+function startOf(batch: EncodedBatch, i: number): number {
+  return i === 0 ? BODY_OPEN.length : (batch.ends[i - 1] as number) + 1;
 }
 
 /** One export under way: what it sends and how. */
@@ -220,7 +222,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       delivery.bodies.push(this.transport.encodeBodySync(body));
       delivery.counts.push(last - first + 1);
     }
-    this.releaseBuffer(batch.buffer); // the bodies above are copies
+    // Not given back to the pool: the bodies may be views of it (the worker gets copies of them).
     return delivery;
   }
 
@@ -300,29 +302,27 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private encodeBatch(records: readonly ReadableLogRecord[]): EncodedBatch {
     const n = records.length;
     const buf = this.takeBuffer(Math.max(16 * 1024, n * 384));
-    const starts = new Array<number>(n);
     const ends = new Array<number>(n);
     buf.ascii(BODY_OPEN);
     for (let i = 0; i < n; i++) {
       if (i > 0) buf.byte(0x2c);
-      starts[i] = buf.pos;
       this.encoder.encodeInto(buf, records[i] as ReadableLogRecord);
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
-    return { buffer: buf, bytes: buf.bytes, length: buf.pos, starts, ends };
+    return { buffer: buf, ends };
   }
 
   /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
   private chunkByRequestSize(batch: EncodedBatch): Array<[number, number]> {
-    const n = batch.starts.length;
-    if (batch.length <= this.config.maxRequestBytes) return [[0, n - 1]];
+    const n = batch.ends.length;
+    if (batch.buffer.pos <= this.config.maxRequestBytes) return [[0, n - 1]];
     const max = this.config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
     const chunks: Array<[number, number]> = [];
     let first = 0;
     for (let i = 1; i < n; i++) {
       // bytes of events first..i with their separating commas
-      if ((batch.ends[i] as number) - (batch.starts[first] as number) > max) {
+      if ((batch.ends[i] as number) - startOf(batch, first) > max) {
         chunks.push([first, i - 1]);
         first = i;
       }
@@ -333,8 +333,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
   /** The request body for events first..last: the whole buffer when it is the whole batch, else a copy. */
   private bodyOf(batch: EncodedBatch, first: number, last: number): Buffer {
-    if (first === 0 && last === batch.starts.length - 1) return batch.bytes.subarray(0, batch.length);
-    return Buffer.concat([BODY_OPEN_BYTES, batch.bytes.subarray(batch.starts[first], batch.ends[last]), BODY_CLOSE_BYTES]);
+    const bytes = batch.buffer.bytes;
+    if (first === 0 && last === batch.ends.length - 1) return bytes.subarray(0, batch.buffer.pos);
+    return Buffer.concat([BODY_OPEN_BYTES, bytes.subarray(startOf(batch, first), batch.ends[last]), BODY_CLOSE_BYTES]);
   }
 
   /** Sends events first..last as one request, retrying, splitting on 400/413, within `deadline`. */
