@@ -34,13 +34,18 @@ export class ResponseParser {
   private pending: Buffer = Buffer.alloc(0);
   /** Body bytes left in a Content-Length body or the current chunk. */
   private remaining = 0;
-  private head: ResponseHead | undefined;
+  private finalHead: ResponseHead | undefined;
   private readonly onHead: (head: ResponseHead) => void;
   private readonly onBody: (chunk: Buffer) => void;
 
   constructor(onHead: (head: ResponseHead) => void, onBody: (chunk: Buffer) => void) {
     this.onHead = onHead;
     this.onBody = onBody;
+  }
+
+  /** The head of the final (not 1xx) answer, once it has arrived. */
+  get head(): ResponseHead | undefined {
+    return this.finalHead;
   }
 
   /** The whole response has arrived (see after each feed or end). */
@@ -50,7 +55,7 @@ export class ResponseParser {
 
   /** Whether any of the response has arrived. */
   get started(): boolean {
-    return this.head !== undefined || this.pending.length > 0;
+    return this.finalHead !== undefined || this.pending.length > 0;
   }
 
   feed(chunk: Buffer): void {
@@ -152,8 +157,8 @@ export class ResponseParser {
     // Content-Length beside a transfer coding, or a transfer coding in HTTP/1.0: framing a proxy may
     // read otherwise (RFC 9112 6.1, 6.3). Read as chunked, but the connection is not used again.
     const ambiguous = transferCoded && (contentLength !== undefined || statusLine[1] === '0');
-    this.head = { status, retryAfter, reusable: !close && !untilClose && !ambiguous };
-    this.onHead(this.head);
+    this.finalHead = { status, retryAfter, reusable: !close && !untilClose && !ambiguous };
+    this.onHead(this.finalHead);
     if (noBody) return this.finish();
     if (chunked) {
       this.state = 'chunkSize';

@@ -56,8 +56,8 @@ export class TransportError extends Error {
  */
 export class HttpTransport {
   private readonly headers: Record<string, string>;
-  /** The request head up to the Content-Length value, built once. */
-  private readonly headPrefix: string;
+  /** The request head up to the Content-Length value, encoded once. */
+  private readonly headPrefix: Buffer;
   private readonly compression: 'none' | 'gzip';
   private readonly secure: boolean;
   private readonly connectOptions: net.TcpNetConnectOpts & tls.ConnectionOptions;
@@ -86,7 +86,7 @@ export class HttpTransport {
       if (/[^\t\x20-\x7e\x80-\xff]/.test(name + value)) throw new TypeError(`header '${name}' is not printable Latin-1`);
       head += `${name}: ${value}\r\n`;
     }
-    this.headPrefix = `${head}content-length: `;
+    this.headPrefix = Buffer.from(`${head}content-length: `, 'latin1');
     this.secure = url.protocol === 'https:';
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.connectOptions = {
@@ -107,9 +107,9 @@ export class HttpTransport {
     return this.compression === 'gzip' ? gzipAsync(json) : json;
   }
 
-  /** The same, synchronously, as a buffer of its own (for a last delivery from a worker thread). */
+  /** The same, synchronously (for a last delivery from a worker thread). */
   encodeBodySync(json: Buffer): Buffer {
-    return this.compression === 'gzip' ? gzipSync(json) : Buffer.from(json);
+    return this.compression === 'gzip' ? gzipSync(json) : json;
   }
 
   /**
@@ -125,8 +125,7 @@ export class HttpTransport {
         reject(abortError());
         return;
       }
-      const head = Buffer.from(`${this.headPrefix}${payload.length}\r\n\r\n`, 'latin1');
-      const exchange = new Exchange(head, payload, keepProcessAlive, resolve, reject);
+      const exchange = new Exchange(this.headPrefix, payload, keepProcessAlive, resolve, reject);
       const onAbort = () => this.abandon(exchange, abortError());
       // Bounds the whole exchange; after a status is known it only cleans up a body that never ends.
       // A request someone waits for holds the process through its timer too, also while it waits for a socket.
@@ -152,8 +151,8 @@ export class HttpTransport {
   private abandon(exchange: Exchange, error: TransportError): void {
     const waitingAt = this.waiting.indexOf(exchange);
     if (waitingAt !== -1) this.waiting.splice(waitingAt, 1);
-    exchange.fail(error);
-    exchange.connection?.socket.destroy();
+    if (exchange.connection === undefined) exchange.fail(error);
+    else exchange.connection.abort(error);
   }
 
   /** Starts an exchange on an idle or new connection, or queues it while MAX_SOCKETS are busy. */
@@ -227,25 +226,26 @@ class Exchange {
   /** Stops the exchange's timer and abort listener; called once the answer has ended or failed. */
   cleanup: () => void = () => undefined;
   private settled = false;
-  private status = 0;
-  private retryAfter: string | undefined;
+  /** The answer's head, once it has arrived. */
+  private head: ResponseHead | undefined;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private bodyTimer: NodeJS.Timeout | undefined;
-  readonly head: Buffer;
+  /** The request head up to the Content-Length value. */
+  readonly headPrefix: Buffer;
   readonly payload: Buffer;
   readonly keepProcessAlive: boolean;
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (error: TransportError) => void;
 
   constructor(
-    head: Buffer,
+    headPrefix: Buffer,
     payload: Buffer,
     keepProcessAlive: boolean,
     resolve: (response: TransportResponse) => void,
     reject: (error: TransportError) => void,
   ) {
-    this.head = head;
+    this.headPrefix = headPrefix;
     this.payload = payload;
     this.keepProcessAlive = keepProcessAlive;
     this.resolve = resolve;
@@ -253,10 +253,9 @@ class Exchange {
   }
 
   onHead(head: ResponseHead): void {
-    this.status = head.status;
-    this.retryAfter = head.retryAfter;
+    this.head = head;
     if (this.isSuccess()) {
-      this.settle({ status: this.status, retryAfter: this.retryAfter, body: '' });
+      this.settle({ status: head.status, retryAfter: head.retryAfter, body: '' });
       return;
     }
     // Error answers: keep the start of the body for the diagnostic, but never wait long for it.
@@ -281,18 +280,22 @@ class Exchange {
    * what came of it, unless the exchange was aborted (the exporter is shutting down).
    */
   fail(error: TransportError): void {
-    if (this.status !== 0 && error.code !== 'ABORT_ERR') this.settleWithBody();
+    if (this.head !== undefined && error.code !== 'ABORT_ERR') this.settleWithBody();
     else this.settle(error);
     this.cleanup();
   }
 
   private isSuccess(): boolean {
-    return this.status >= 200 && this.status < 300;
+    const status = this.head?.status ?? 0;
+    return status >= 200 && status < 300;
   }
 
+  /** Settles with the answer as it stands (the head has arrived). */
   private settleWithBody(): void {
     clearTimeout(this.bodyTimer);
-    this.settle({ status: this.status, retryAfter: this.retryAfter, body: Buffer.concat(this.chunks).toString('utf8').slice(0, MAX_ERROR_BODY) });
+    const head = this.head;
+    if (this.settled || head === undefined) return;
+    this.settle({ status: head.status, retryAfter: head.retryAfter, body: Buffer.concat(this.chunks).toString('utf8').slice(0, MAX_ERROR_BODY) });
   }
 
   private settle(outcome: TransportResponse | TransportError): void {
@@ -308,7 +311,6 @@ class Exchange {
 class Connection {
   private exchange: Exchange | undefined;
   private parser: ResponseParser | undefined;
-  private reusable = false;
   readonly socket: net.Socket;
   private readonly release: (connection: Connection) => void;
   private readonly forget: (connection: Connection) => void;
@@ -335,12 +337,8 @@ class Connection {
   start(exchange: Exchange): void {
     this.exchange = exchange;
     exchange.connection = this;
-    this.reusable = false;
     this.parser = new ResponseParser(
-      (head) => {
-        this.reusable = head.reusable;
-        exchange.onHead(head);
-      },
+      (head) => exchange.onHead(head),
       (chunk) => exchange.onBody(chunk),
     );
     const socket = this.socket;
@@ -355,7 +353,8 @@ class Connection {
     hold();
     if (socket.connecting) socket.once('connect', hold);
     socket.cork();
-    socket.write(exchange.head);
+    socket.write(exchange.headPrefix);
+    socket.write(`${exchange.payload.length}\r\n\r\n`, 'latin1');
     socket.write(exchange.payload);
     socket.uncork();
   }
@@ -410,8 +409,9 @@ class Connection {
     this.exchange = undefined;
     this.parser = undefined;
     exchange?.onComplete();
-    // Reused only when the server said so and it read our whole request (an early answer may not have).
-    if (this.reusable && this.socket.writableLength === 0 && this.usable()) this.release(this);
+    // Reused only when the server said so. (An answer before our whole request was written has
+    // already dropped the connection when it settled: see dropUnwritten.)
+    if (parser.head?.reusable === true && this.usable()) this.release(this);
     else this.socket.destroy();
   }
 
