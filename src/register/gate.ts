@@ -12,16 +12,15 @@ export interface RegisterState {
 
 /**
  * Settles register without setting anything up when it can: another copy already ran, or
- * OTEL_SDK_DISABLED=true (silent), or no ASTRALOG_API_KEY (one line), exactly as register() would.
- * Anything else (a key, or a bad OTEL_SDK_DISABLED for register() to report) returns false: the
- * caller loads register.ts and runs register().
+ * OTEL_SDK_DISABLED=true (silent), or no ASTRALOG_API_KEY (one line), exactly as register() would
+ * (it too reports only the missing key then, not a bad OTEL_SDK_DISABLED). With a key it returns
+ * false: the caller loads register.ts and runs register().
  */
 export function settledWithoutSetUp(env: Env): boolean {
   const global = globalThis as Record<symbol, RegisterState | undefined>;
   if (global[STATE] !== undefined) return true;
-  const errors: string[] = [];
-  const switches = readSwitches(env, errors);
-  if (switches.state === 'on' || errors.length > 0) return false;
+  const switches = readSwitches(env, []);
+  if (switches.state === 'on') return false;
   global[STATE] = { status: switches.state };
   if (switches.state === 'off') writeStderr(switches.reason);
   return true;
