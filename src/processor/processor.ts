@@ -48,7 +48,6 @@ interface Batch {
   entries: RetryEntry[] | undefined;
   minSeq: number;
   timer: NodeJS.Timeout | undefined;
-  settled: boolean;
 }
 
 interface FlushWaiter {
@@ -158,11 +157,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   handOverPending(): ReadableLogRecord[] {
     const records: ReadableLogRecord[] = [];
     for (const batch of this.inFlight) {
-      batch.settled = true; // a late answer must not count them twice
       clearTimeout(batch.timer);
       for (const record of batch.records) records.push(record);
     }
-    this.inFlight.clear();
+    this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
     this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
     this.retry.shiftInto(this.retry.length, entries);
@@ -272,7 +270,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     this.queue.shiftInto(max, records, sizes);
-    return { records, sizes, entries: undefined, minSeq, timer: undefined, settled: false };
+    return { records, sizes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -280,7 +278,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), sizes: [], entries, minSeq, timer: undefined, settled: false };
+    return { records: entries.map((e) => e.record), sizes: [], entries, minSeq, timer: undefined };
   }
 
   private startBatch(batch: Batch): void {
@@ -305,10 +303,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
-    if (batch.settled) return;
-    batch.settled = true;
+    if (!this.inFlight.delete(batch)) return; // settled already (or handed over)
     clearTimeout(batch.timer);
-    this.inFlight.delete(batch);
     try {
       this.account(batch, outcome);
     } catch (error) {
