@@ -61,17 +61,13 @@ export interface ClientExtras {
   extraExporters?: LogRecordExporter[];
 }
 
-/** A client's pending records, prepared for a synchronous last delivery (register's exit paths). */
-export function prepareFinalDelivery(client: Astralog): ReturnType<AstralogClient['prepareFinalDelivery']> | undefined {
-  return client instanceof AstralogClient ? client.prepareFinalDelivery() : undefined;
-}
-
 /** createAstralog with register's extras (not part of the public API). */
-export function createAstralogClient(options: AstralogOptions, extras: ClientExtras): Astralog {
+export function createAstralogClient(options: AstralogOptions, extras: ClientExtras): AstralogClient {
   return new AstralogClient(options, extras);
 }
 
-class AstralogClient implements Astralog {
+/** The client behind createAstralog; register uses it directly for its exit paths. */
+export class AstralogClient implements Astralog {
   readonly loggerProvider: LoggerProvider;
   private readonly exporter: AstralogLogRecordExporter;
   private readonly processor: AstralogBatchLogRecordProcessor;
@@ -145,8 +141,7 @@ class AstralogClient implements Astralog {
 
   flush(timeoutMs?: number): Promise<void> {
     const options = timeoutMs === undefined ? undefined : { timeoutMillis: timeoutMs };
-    if (this.extraProcessors.length === 0) return this.processor.forceFlush(options);
-    return Promise.all([this.processor, ...this.extraProcessors].map((p) => p.forceFlush(options).catch(() => undefined))).then(() => undefined);
+    return Promise.all([this.processor, ...this.extraProcessors].map((p) => p.forceFlush(options))).then(() => undefined);
   }
 
   close(): Promise<void> {

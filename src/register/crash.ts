@@ -1,4 +1,4 @@
-import type { Astralog } from '../client/client.ts';
+import type { AstralogClient } from '../client/client.ts';
 import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
 
 /**
@@ -9,7 +9,7 @@ import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
  * - when the app handles it (its own uncaughtException listener), the process lives on and the
  *   event goes out with the next batch.
  */
-export function installCrashHandlers(client: Astralog, budget: ExitBudget): void {
+export function installCrashHandlers(client: AstralogClient, budget: ExitBudget): void {
   process.on('uncaughtExceptionMonitor', (error: unknown, origin: string) => {
     try {
       client.event('fatal', describe(error), { error, origin });

@@ -1,4 +1,4 @@
-import type { Astralog } from '../client/client.ts';
+import type { AstralogClient } from '../client/client.ts';
 import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -12,7 +12,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  *   same signal, exactly as Node would have; if it has one, leave the rest to the app.
  *   A second signal during the flush ends the wait at once.
  */
-export function installExitHandlers(client: Astralog, budget: ExitBudget): void {
+export function installExitHandlers(client: AstralogClient, budget: ExitBudget): void {
   let flushedThrough = -1;
   process.on('beforeExit', () => {
     const { emitted, queued, inFlight } = client.stats();

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { prepareFinalDelivery, type Astralog } from '../client/client.ts';
+import type { AstralogClient } from '../client/client.ts';
 
 /**
  * The one time budget of the process's ending: the beforeExit flush, a signal's flush, a crash's
@@ -62,15 +62,13 @@ send(0);
  * Delivers everything the client has not delivered yet, synchronously: a worker thread posts it
  * while this thread waits (Atomics.wait) for at most `timeoutMs`. For the moments when the event
  * loop will not run again: an uncaught exception about to end the process, or process.exit().
- * Returns how many events arrived.
+ * The client's stats count what arrived as exported, the rest as dropped at shutdown.
  */
-export function deliverSynchronously(client: Astralog, timeoutMs: number): number {
-  const prepared = prepareFinalDelivery(client);
-  if (prepared === undefined) return 0;
-  const { delivery, settle } = prepared;
+export function deliverSynchronously(client: AstralogClient, timeoutMs: number): void {
+  const { delivery, settle } = client.prepareFinalDelivery();
   if (delivery.bodies.length === 0 || timeoutMs <= 0) {
     settle(0);
-    return 0;
+    return;
   }
   const status = new Int32Array(new SharedArrayBuffer(8));
   let delivered = 0;
@@ -89,5 +87,4 @@ export function deliverSynchronously(client: Astralog, timeoutMs: number): numbe
     // no worker threads (a sandbox): the events are counted as dropped at shutdown
   }
   settle(delivered);
-  return delivered;
 }

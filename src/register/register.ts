@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { createAstralogClient, type Astralog } from '../client/client.ts';
+import { createAstralogClient, type AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
@@ -54,7 +54,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   const { options, settings } = config;
   if (settings.otelLogLevel !== undefined) installDiagLogger(settings.otelLogLevel);
 
-  let client: Astralog;
+  let client: AstralogClient;
   let otlp: LogRecordExporter | undefined;
   try {
     otlp = createOtlpExporter(env);
@@ -76,7 +76,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
 }
 
-function startupLine(client: Astralog, settings: RegisterSettings, otlp: boolean): string {
+function startupLine(client: AstralogClient, settings: RegisterSettings, otlp: boolean): string {
   const otlpNote = otlp ? '; also over OTLP/HTTP to the OTEL_EXPORTER_OTLP endpoint' : '';
   return (
     `sending logs to ${client.endpoint} as service "${client.serviceName}"; ` +
