@@ -97,7 +97,7 @@ export class AstralogClient implements Astralog {
     this.minSeverity = config.minSeverity;
     const contextManager = ensureContextManager();
     this.traceCorrelation = contextManager !== 'failed';
-    this.serviceName = String(resource.attributes['service.name'] ?? config.service ?? 'unknown_service');
+    this.serviceName = String(resource.attributes['service.name']); // defaultResource() always names one
     this.endpoint = this.exporter.url;
     if (contextManager === 'failed') {
       reportOnce(

@@ -20,8 +20,7 @@ export function estimateRecordBytes(record: ReadableLogRecord): number {
 }
 
 function estimateUnchecked(record: ReadableLogRecord): number {
-  const body = record.body;
-  let bytes = RECORD_OVERHEAD_BYTES + (typeof body === 'string' ? body.length : estimateValue(body));
+  let bytes = RECORD_OVERHEAD_BYTES + estimateValue(record.body);
   const attributes = record.attributes as Record<string, unknown> | undefined;
   if (attributes !== undefined && attributes !== null) {
     for (const key in attributes) {

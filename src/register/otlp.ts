@@ -5,9 +5,9 @@ import { writeStderr } from '../diagnostics.ts';
 import { EventEncoder } from '../exporter/encode.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { requireFromApp } from './global-provider.ts';
+import type { Env } from './switches.ts';
 
 const OTLP_PACKAGE = '@opentelemetry/exporter-logs-otlp-http';
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * When the standard variables ask for OTLP (OTEL_LOGS_EXPORTER containing `otlp`, with
