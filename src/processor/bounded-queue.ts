@@ -1,24 +1,49 @@
-/**
- * A FIFO ring buffer bounded by item count and by (estimated) bytes. Pushing never allocates once
- * the buffer has grown to its working size: it is the emitting caller's path.
- * Items get consecutive sequence numbers as they are pushed; the head's is `headSeq`.
- */
-export class BoundedQueue<T> {
+/** Limits on item count and (estimated) bytes, shared by every queue that draws on them. */
+export class QueueBudget {
   readonly maxItems: number;
   readonly maxBytes: number;
-  private items: Array<T | undefined>;
-  private sizes: Float64Array;
-  private head = 0;
-  private count = 0;
-  private byteTotal = 0;
-  /** Sequence number of the head item (= items ever shifted). */
-  private shifted = 0;
+  /** Items and bytes held by all its queues together. */
+  items = 0;
+  bytes = 0;
 
   constructor(maxItems: number, maxBytes: number) {
     this.maxItems = maxItems;
     this.maxBytes = maxBytes;
+  }
+
+  fits(bytes: number): boolean {
+    return this.items < this.maxItems && this.bytes + bytes <= this.maxBytes;
+  }
+
+  take(bytes: number): void {
+    this.items++;
+    this.bytes += bytes;
+  }
+
+  giveBack(items: number, bytes: number): void {
+    this.items -= items;
+    this.bytes = this.items === 0 ? 0 : this.bytes - bytes; // no float drift when empty
+  }
+}
+
+/**
+ * A FIFO ring buffer whose items count against a QueueBudget. Pushing never allocates once the
+ * buffer has grown to its working size: it is the emitting caller's path.
+ * Items get consecutive sequence numbers as they are pushed; the head's is `headSeq`.
+ */
+export class BoundedQueue<T> {
+  readonly budget: QueueBudget;
+  private items: Array<T | undefined>;
+  private sizes: Float64Array;
+  private head = 0;
+  private count = 0;
+  /** Sequence number of the head item (= items ever shifted). */
+  private shifted = 0;
+
+  constructor(budget: QueueBudget) {
+    this.budget = budget;
     // Start small and double: a quiet service should not pay for a 100k-slot buffer.
-    const initial = Math.min(maxItems, 1024);
+    const initial = Math.min(budget.maxItems, 1024);
     this.items = new Array<T | undefined>(initial);
     this.sizes = new Float64Array(initial);
   }
@@ -27,25 +52,22 @@ export class BoundedQueue<T> {
     return this.count;
   }
 
-  get bytes(): number {
-    return this.byteTotal;
-  }
-
   /** Sequence number of the item at the head; the next item pushed gets headSeq + length. */
   get headSeq(): number {
     return this.shifted;
   }
 
-  /** Appends if it fits; returns false (and changes nothing) otherwise. */
+  /** Appends if it fits the budget; returns false (and changes nothing) otherwise. */
   push(item: T, bytes: number): boolean {
-    if (this.count >= this.maxItems || this.byteTotal + bytes > this.maxBytes) return false;
+    const budget = this.budget;
+    if (!budget.fits(bytes)) return false;
+    budget.take(bytes);
     if (this.count === this.items.length) this.grow();
     let tail = this.head + this.count;
     if (tail >= this.items.length) tail -= this.items.length;
     this.items[tail] = item;
     this.sizes[tail] = bytes;
     this.count++;
-    this.byteTotal += bytes;
     return true;
   }
 
@@ -53,30 +75,33 @@ export class BoundedQueue<T> {
   shiftInto(max: number, into: T[], sizesInto?: number[]): void {
     const n = Math.min(max, this.count);
     const capacity = this.items.length;
+    let bytes = 0;
     for (let i = 0; i < n; i++) {
       into.push(this.items[this.head] as T);
       sizesInto?.push(this.sizes[this.head] as number);
-      this.byteTotal -= this.sizes[this.head] as number;
+      bytes += this.sizes[this.head] as number;
       this.items[this.head] = undefined; // let the record be collected once exported
       this.head = (this.head + 1) % capacity;
     }
     this.count -= n;
     this.shifted += n;
-    if (this.count === 0) this.byteTotal = 0; // no float drift when empty
+    this.budget.giveBack(n, bytes);
   }
 
   /** Removes every item (their sequence numbers count as shifted). */
   clear(): void {
+    let bytes = 0;
+    for (let i = 0; i < this.count; i++) bytes += this.sizes[(this.head + i) % this.items.length] as number;
+    this.budget.giveBack(this.count, bytes);
     this.items.fill(undefined);
     this.shifted += this.count;
     this.head = 0;
     this.count = 0;
-    this.byteTotal = 0;
   }
 
   private grow(): void {
     const capacity = this.items.length;
-    const next = Math.min(this.maxItems, Math.max(16, capacity * 2));
+    const next = Math.min(this.budget.maxItems, Math.max(16, capacity * 2));
     const items = new Array<T | undefined>(next);
     const sizes = new Float64Array(next);
     for (let i = 0; i < this.count; i++) {

@@ -7,7 +7,7 @@ import { allFailed, type ExportFailureReason, type ExportOutcome } from '../expo
 import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
-import { BoundedQueue } from './bounded-queue.ts';
+import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
 
@@ -80,6 +80,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly config: ProcessorConfig;
   private readonly exporter: LogRecordExporter;
   private readonly detailed: DetailedExporter | undefined;
+  /** maxQueueSize and maxQueueBytes, shared by the queue and the records kept for retry. */
+  private readonly budget: QueueBudget;
   private readonly queue: BoundedQueue<ReadableLogRecord>;
   private readonly retry: BoundedQueue<RetryEntry>;
   private readonly inFlight = new Set<Batch>();
@@ -109,8 +111,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.config = resolveProcessorConfig(options);
     this.exporter = this.config.exporter;
     this.detailed = typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
-    this.queue = new BoundedQueue(this.config.maxQueueSize, this.config.maxQueueBytes);
-    this.retry = new BoundedQueue(this.config.maxQueueSize, Number.POSITIVE_INFINITY);
+    this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
+    this.queue = new BoundedQueue(this.budget);
+    this.retry = new BoundedQueue(this.budget);
     this.drops = new DropReporter(
       DROP_WARNING_INTERVAL_MS,
       () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}; see stats().`,
@@ -125,18 +128,12 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     if (this.shutdownStarted || record === null || typeof record !== 'object') return this.refuse();
     const bytes = estimateRecordBytes(record); // never throws
     const queue = this.queue;
-    if (this.retry.length === 0 ? !queue.push(record, bytes) : !this.pushBesideRetries(record, bytes)) {
-      return this.drop(bytes > this.config.maxQueueBytes ? 'tooLarge' : 'queueFull', 1);
-    }
+    if (!queue.push(record, bytes)) return this.drop(bytes > this.config.maxQueueBytes ? 'tooLarge' : 'queueFull', 1);
     if (queue.length >= this.config.maxBatchSize && !this.pumpScheduled) this.schedulePump();
   }
 
   private refuse(): void {
     this.drop(this.shutdownStarted ? 'shutdown' : 'invalid', 1);
-  }
-
-  private pushBesideRetries(record: ReadableLogRecord, bytes: number): boolean {
-    return this.fitsBesideRetries(1, bytes) && this.queue.push(record, bytes);
   }
 
   forceFlush(options?: ForceFlushOptions): Promise<void> {
@@ -182,8 +179,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       emitted: this.counters.emitted,
       exported: this.counters.exported,
       dropped: { ...this.counters.dropped },
-      queued: this.queue.length + this.retry.length,
-      queuedBytes: this.queue.bytes + this.retry.bytes,
+      queued: this.budget.items,
+      queuedBytes: this.budget.bytes,
       retrying: this.retry.length,
       inFlight: this.recordsInFlight(),
     };
@@ -196,12 +193,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     return n;
   }
 
-  private fitsBesideRetries(count: number, bytes: number): boolean {
-    return (
-      this.queue.length + this.retry.length + count <= this.config.maxQueueSize &&
-      this.queue.bytes + this.retry.bytes + bytes <= this.config.maxQueueBytes
-    );
-  }
 
   private drop(reason: DropReason, count: number): void {
     this.counters.dropped[reason] += count;
@@ -347,8 +338,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     if (this.detailed === undefined && entry.attempts >= MAX_ATTEMPTS_WITHOUT_DETAIL) return this.drop('exportFailed', 1);
     // Also while shutting down: shutdown retries kept records until its deadline, then counts the rest.
     if (this.shutdownDrained) return this.drop('shutdown', 1); // an outcome that came after the end
-    if (!this.fitsBesideRetries(1, entry.bytes)) return this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
-    this.retry.push(entry, entry.bytes);
+    if (!this.retry.push(entry, entry.bytes)) this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
-import { BoundedQueue } from '../../src/processor/bounded-queue.ts';
+import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { captureStderr } from '../support/exporting.ts';
 import { expectAccounted, ScriptedExporter, tick } from '../support/processing.ts';
@@ -25,7 +25,7 @@ function processorWith(exporter: ScriptedExporter, options: Record<string, numbe
 
 describe('BoundedQueue', () => {
   it('bounds by count and bytes, keeps FIFO order across growth and wrap-around', () => {
-    const q = new BoundedQueue<number>(4000, 1_000_000);
+    const q = new BoundedQueue<number>(new QueueBudget(4000, 1_000_000));
     const out: number[] = [];
     const sizes: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -38,8 +38,8 @@ describe('BoundedQueue', () => {
     expect(out[2500]).toBe(10_000);
     expect(out.every((v, i) => i === 0 || v > out[i - 1]!)).toBe(true);
     expect(q.headSeq).toBe(6000);
-    expect(q.bytes).toBe(q.length * 10);
-    const small = new BoundedQueue<string>(2, 100);
+    expect(q.budget.bytes).toBe(q.length * 10);
+    const small = new BoundedQueue<string>(new QueueBudget(2, 100));
     expect([small.push('a', 60), small.push('b', 50), small.push('c', 10), small.push('d', 10)]).toEqual([true, false, true, false]);
   });
 });
