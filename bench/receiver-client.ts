@@ -7,12 +7,14 @@ export async function forkReceiver(mode: 'accept' | 'blackhole' | 'otlp'): Promi
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the receiver process exited (code ${code}) before it listened`)));
   });
   return {
     url,
     count: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         child.once('message', (m) => resolve((m as { accepted: number }).accepted));
+        child.once('exit', (code) => reject(new Error(`the receiver process exited (code ${code})`)));
         child.send('count');
       }),
     close: () =>
