@@ -62,10 +62,11 @@ describe('the API key never leaks', () => {
 
     // 5. The client, with the key as metadata under sensitive names and a drop summary sent.
     receiver.setBehaviour(() => ({ kind: 'accept' }));
+    const acceptedBefore = receiver.accepted.length;
     const log = createAstralog({ apiKey: SECRET, endpoint: receiver.url, maxQueueSize: 3, maxBatchSize: 3 });
     for (let i = 0; i < 5; i++) log.info('call', { authorization: `Bearer ${SECRET}`, api_key: SECRET, headers: { 'x-api-key': SECRET } });
     await log.flush();
-    await new Promise((r) => setTimeout(r, 50));
+    await receiver.waitForEvents(acceptedBefore + 4); // the 3 kept calls and the summary of the 2 dropped
     await log.close();
     results.push(log.stats(), receiver.accepted);
 
