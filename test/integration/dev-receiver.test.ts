@@ -81,10 +81,7 @@ describe('astralog dev receiver', () => {
 });
 
 async function waitForUrl(cli: ReturnType<typeof spawnNode>): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const match = /Astralog dev receiver on (http:\/\/\S+)/.exec(cli.stderr());
-    if (match?.[1] !== undefined) return match[1];
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`the CLI did not start: ${cli.stderr()}`);
+  const line = /Astralog dev receiver on (http:\/\/\S+)\s/; // up to the line's end: the whole URL
+  await cli.waitForLine(line, 5_000, 'stderr');
+  return line.exec(cli.stderr())?.[1] as string;
 }

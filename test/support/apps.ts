@@ -50,8 +50,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export interface SpawnedNode {
   child: ChildProcessByStdio<null, Readable, Readable>;
-  /** Resolves once stdout has contained `text`; rejects if the process ends first or after timeoutMs. */
-  waitForLine(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once the stream (stdout unless said) has contained `text` (or matched it); rejects if the process ends first or after timeoutMs. */
+  waitForLine(text: string | RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<void>;
   /** Output so far. */
   stdout(): string;
   stderr(): string;
@@ -78,7 +78,10 @@ export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; tim
     stdout += d.toString();
     for (const l of listeners) l();
   });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    for (const l of listeners) l();
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
   const result = new Promise<ProcessResult>((resolve, reject) => {
     child.on('error', (err) => {
@@ -93,20 +96,21 @@ export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; tim
     });
   });
 
-  function waitForLine(text: string, timeoutMs = 10_000): Promise<void> {
+  function waitForLine(text: string | RegExp, timeoutMs = 10_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
-        if (stdout.includes(text)) {
+        const output = stream === 'stdout' ? stdout : stderr;
+        if (typeof text === 'string' ? output.includes(text) : text.test(output)) {
           finish();
           resolve();
         } else if (ended) {
           finish();
-          reject(new Error(`the process ended before printing ${JSON.stringify(text)}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+          reject(new Error(`the process ended before printing ${String(text)}; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
         }
       };
       const t = setTimeout(() => {
         finish();
-        reject(new Error(`no ${JSON.stringify(text)} on stdout after ${timeoutMs} ms; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
+        reject(new Error(`no ${String(text)} on ${stream} after ${timeoutMs} ms; stdout: ${JSON.stringify(stdout)}; stderr: ${JSON.stringify(stderr)}`));
       }, timeoutMs);
       const finish = (): void => {
         clearTimeout(t);
