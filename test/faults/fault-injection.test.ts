@@ -6,7 +6,6 @@ import {
   expectFaultInvariants,
   runFaultChild,
   sortedSeqs,
-  startFaultChild,
   startTcpProxy,
   type TcpProxy,
 } from '../support/faults.ts';
@@ -128,12 +127,12 @@ describe('fault injection: the client in a child process', () => {
   it('401 until the key is fixed (after two refusals): all delivered once after recovery, the refusal said once, the key never printed', async () => {
     receiver.setApiKey('wrong-key');
     const n = 40;
-    const child = startFaultChild({ endpoint: receiver.url, n, perTick: 4, tickMs: 100 });
+    const running = runFaultChild({ endpoint: receiver.url, n, perTick: 4, tickMs: 100 });
     // Two refused requests, not one: the client must have been refused again and still said it once.
     await receiver.waitForRequests(2);
     const fixedAt = Date.now();
     receiver.setApiKey(TEST_KEY);
-    const run = await child.result;
+    const run = await running;
     const report = expectFaultInvariants(run, receiver.accepted, n);
     expect(sortedSeqs(report)).toEqual(allSeqs(n));
     expect(receiver.requests.some((r) => r.status === 401)).toBe(true);
@@ -186,7 +185,7 @@ describe('fault injection: the client in a child process', () => {
       const first = receiver;
       proxy = await startTcpProxy(first.port);
       const n = 60;
-      const child = startFaultChild({ endpoint: proxy.url, n, perTick: 5, tickMs: 100 });
+      const running = runFaultChild({ endpoint: proxy.url, n, perTick: 5, tickMs: 100 });
       await first.waitForEvents(n / 2, 10_000);
       await tick(10);
       const cutAt = Date.now();
@@ -196,7 +195,7 @@ describe('fault injection: the client in a child process', () => {
       second = await startReceiver({ apiKey: TEST_KEY });
       proxy.setTarget(second.port);
       await proxy.up();
-      const run = await child.result;
+      const run = await running;
 
       // Inherent duplicates: events of a request the old receiver accepted just before the cut,
       // whose 202 the cut kept from reaching the client (it then resends them).

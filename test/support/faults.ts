@@ -106,12 +106,12 @@ function taggedLines(stdout: string, tag: string): string[] {
     .map((line) => line.slice(tag.length + 1));
 }
 
-export interface StartedChild {
-  result: Promise<ChildRun>;
-}
-
-/** Starts the child (cwd: the repository root, a clean environment); see runFaultChild. */
-export function startFaultChild(config: ChildConfig): StartedChild {
+/**
+ * Runs the real client (dist/index.js) in a child process (cwd: the repository root, a clean
+ * environment): logs `n` events with `seq` in their metadata, closes, prints its stats, and must
+ * then exit by itself. Resolves when it has ended.
+ */
+export function runFaultChild(config: ChildConfig): Promise<ChildRun> {
   const childConfig = {
     dist: pathToFileURL(DIST_ESM).href,
     apiKey: config.apiKey ?? TEST_KEY,
@@ -137,7 +137,7 @@ export function startFaultChild(config: ChildConfig): StartedChild {
     },
     () => undefined, // ended (or hard-killed) without stats: the run's assertions say so
   );
-  const result = spawned.result.then((r): ChildRun => {
+  return spawned.result.then((r): ChildRun => {
     clearTimeout(killTimer);
     const statsLine = taggedLines(r.stdout, 'STATS')[0];
     const exitLine = taggedLines(r.stdout, 'EXITED')[0];
@@ -158,15 +158,6 @@ export function startFaultChild(config: ChildConfig): StartedChild {
       extra: parsed?.extra,
     };
   });
-  return { result };
-}
-
-/**
- * Runs the real client (dist/index.js) in a child process: logs `n` events with `seq` in their
- * metadata, closes, prints its stats, and must then exit by itself.
- */
-export function runFaultChild(config: ChildConfig): Promise<ChildRun> {
-  return startFaultChild(config).result;
 }
 
 function describeRun(run: ChildRun): string {
