@@ -6,8 +6,8 @@
 // for the machine's cores: read the body, JSON.parse it, check its shape, count. (The Astralog mode
 // checks the contract's headers and each event's required fields; the test double with its
 // per-request bookkeeping stays in the tests.)
+import { listenOnLoopback } from '../test/support/listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ACCEPTED_BODY, checkDrain, DRAIN_PATH } from '../src/receiver/contract.ts';
 import { startReceiver } from '../test/support/receiver.ts';
 
@@ -51,8 +51,8 @@ if (mode === 'blackhole') {
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${mode === 'otlp' ? '/v1/logs' : DRAIN_PATH}`;
+  const port = await listenOnLoopback(server);
+  url = `http://127.0.0.1:${port}${mode === 'otlp' ? '/v1/logs' : DRAIN_PATH}`;
   close = () =>
     new Promise((resolve) => {
       server.closeAllConnections();

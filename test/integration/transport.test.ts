@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HttpTransport, TransportError } from '../../src/exporter/transport.ts';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { headersOption } from '../../src/config/validate.ts';
+import { listenOnLoopback } from '../support/listen.ts';
 import { tick } from '../support/processing.ts';
 
 // HttpTransport against loopback servers that answer with exactly the bytes a test scripts,
@@ -33,9 +34,8 @@ async function loopbackServer(onSocket: (socket: net.Socket, index: number) => v
     socket.on('error', () => undefined);
     onSocket(socket, sockets.length - 1);
   });
-  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
   const server: LoopbackServer = {
-    port: (tcp.address() as net.AddressInfo).port,
+    port: await listenOnLoopback(tcp),
     sockets,
     peakOpen: () => peak,
     close: async () => {

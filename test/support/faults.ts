@@ -5,6 +5,7 @@
  *
  * Nothing here talks to anything but 127.0.0.1.
  */
+import { listenOnLoopback } from './listen.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
@@ -363,7 +364,7 @@ export interface TlsReceiver {
 }
 
 /** An https server on 127.0.0.1 that checks the ingest contract and accepts every valid drain. */
-export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promise<TlsReceiver> {
+export async function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promise<TlsReceiver> {
   const accepted: unknown[] = [];
   let tcp = 0;
   let secure = 0;
@@ -396,23 +397,17 @@ export function startTlsReceiver(tls: SelfSignedCert, apiKey = TEST_KEY): Promis
     socket.on('error', () => undefined);
   });
   server.on('secureConnection', () => secure++);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        url: `https://127.0.0.1:${port}`,
-        tcpConnections: () => tcp,
-        handshakes: () => secure,
-        requests: () => requests,
-        accepted,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  const port = await listenOnLoopback(server);
+  return {
+    url: `https://127.0.0.1:${port}`,
+    tcpConnections: () => tcp,
+    handshakes: () => secure,
+    requests: () => requests,
+    accepted,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }

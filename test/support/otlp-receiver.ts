@@ -1,5 +1,5 @@
+import { listenOnLoopback } from './listen.ts';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 export interface OtlpLogRecordJson {
   body?: { stringValue?: string };
@@ -30,9 +30,9 @@ export async function startOtlpReceiver(): Promise<{ url: string; records: OtlpL
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     records,
     close: () =>
       new Promise((resolve) => {

@@ -15,9 +15,10 @@
  *   (after the delay; at once for drip), even if the client hung up meanwhile: a real server would
  *   have queued them too, which is how a client timeout + retry shows up as duplicates.
  */
+import { listenOnLoopback } from './listen.ts';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { checkHeaders, decodeBody, isPlainObject, parseEvents } from '../../src/receiver/contract.ts';
 
 export type Behaviour =
@@ -250,7 +251,7 @@ function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   res.end(body);
 }
 
-export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
+export async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
   let apiKey = options.apiKey ?? 'test-key';
   let behaviourFn: BehaviourFn = options.behaviour ?? (() => ACCEPT);
   const validate = options.validate !== false;
@@ -516,54 +517,47 @@ export function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> 
     });
   }
 
-  return new Promise<Receiver>((resolve, reject) => {
-    const onListenError = (err: Error): void => reject(err);
-    server.once('error', onListenError);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', onListenError);
-      const port = (server.address() as AddressInfo).port;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        requests,
-        accepted,
-        setBehaviour(fn) {
-          behaviourFn = fn;
-        },
-        setApiKey(key) {
-          apiKey = key;
-        },
-        waitForEvents(n, timeoutMs = 5000) {
-          return waitFor('waitForEvents', n, () => accepted.length, timeoutMs);
-        },
-        waitForRequests(n, timeoutMs = 5000) {
-          return waitFor('waitForRequests', n, () => requests.length, timeoutMs);
-        },
-        openConnections() {
-          return sockets.size;
-        },
-        close() {
-          if (closing) return closing;
-          closed = true;
-          for (const t of timers) clearTimeout(t);
-          timers.clear();
-          for (const w of waiters) {
-            clearTimeout(w.timer);
-            w.reject(new Error(`receiver closed while waiting; ${describe()}`));
-          }
-          waiters.clear();
-          // resolves once the listener is closed AND every socket has emitted 'close'
-          const serverClosed = new Promise<void>((done) => server.close(() => done()));
-          const socketsClosed = new Promise<void>((done) => {
-            onSocketsDrained = done;
-            if (sockets.size === 0) done();
-          });
-          for (const s of sockets) s.destroy();
-          server.closeAllConnections();
-          closing = Promise.all([serverClosed, socketsClosed]).then(() => undefined);
-          return closing;
-        },
+  const port = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    accepted,
+    setBehaviour(fn) {
+      behaviourFn = fn;
+    },
+    setApiKey(key) {
+      apiKey = key;
+    },
+    waitForEvents(n, timeoutMs = 5000) {
+      return waitFor('waitForEvents', n, () => accepted.length, timeoutMs);
+    },
+    waitForRequests(n, timeoutMs = 5000) {
+      return waitFor('waitForRequests', n, () => requests.length, timeoutMs);
+    },
+    openConnections() {
+      return sockets.size;
+    },
+    close() {
+      if (closing) return closing;
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const w of waiters) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`receiver closed while waiting; ${describe()}`));
+      }
+      waiters.clear();
+      // resolves once the listener is closed AND every socket has emitted 'close'
+      const serverClosed = new Promise<void>((done) => server.close(() => done()));
+      const socketsClosed = new Promise<void>((done) => {
+        onSocketsDrained = done;
+        if (sockets.size === 0) done();
       });
-    });
-  });
+      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
+      closing = Promise.all([serverClosed, socketsClosed]).then(() => undefined);
+      return closing;
+    },
+  };
 }
