@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, makeAppDir, ownLines, runApp, signalWhenReady, type AppDir } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, ownLines, runApp, withoutOwnLines, signalWhenReady, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import type { ProcessResult } from '../support/spawn.ts';
@@ -162,13 +162,6 @@ function eventsWith(message: string): SentEvent[] {
   return (receiver.accepted as SentEvent[]).filter((e) => e.message === message);
 }
 
-/** stderr without this package's own lines. */
-function appStderr(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => !line.startsWith('[@astralog/otel]'))
-    .join('\n');
-}
 
 const describeResult = (r: ProcessResult): string =>
   `code=${r.code} signal=${r.signal} (${r.durationMs} ms)\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
@@ -200,7 +193,7 @@ describe.each(FORMATS)('register (%s)', (format) => {
     expect(own, on.stderr).toHaveLength(1);
     expect(own[0]).toContain('sending logs to');
     expect(own[0]).toContain('e2e-app');
-    expect(appStderr(on.stderr)).toBe(off.stderr);
+    expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
   });
 
   it('SIGTERM with no handler of the app: ends by SIGTERM as without register, after delivering', async () => {
@@ -239,11 +232,11 @@ describe.each(FORMATS)('register (%s)', (format) => {
       expect(r.stderr).toContain('Error: boom');
       expect(r.stderr).toMatch(new RegExp(`\\n\\s+at .*${file.replace('.', '\\.')}:\\d+:\\d+`)); // the stack
       // Node's crash report starts with the location of the throw: the app, not register's bundle.
-      const firstLine = appStderr(r.stderr).split('\n')[0];
+      const firstLine = withoutOwnLines(r.stderr).split('\n')[0];
       expect(firstLine, r.stderr).toContain(`${file}:2`);
       expect(r.stderr).not.toContain('dist/register');
     }
-    expect(appStderr(on.stderr)).toBe(off.stderr);
+    expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
     expect(on.stdout).toBe(off.stdout);
 
     expect(messages()).toContain('before crash');
@@ -269,7 +262,7 @@ describe('register (ESM only)', () => {
     expect(on.signal).toBeNull();
     expect(on.stderr).toContain('rejected');
     expect(on.stderr).not.toContain('dist/register');
-    expect(appStderr(on.stderr)).toBe(off.stderr);
+    expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
 
     expect(messages()).toContain('before rejection');
     expect(receiver.accepted).toContainEqual(
@@ -322,7 +315,7 @@ describe('register (ESM only)', () => {
     expect(own, on.stderr).toHaveLength(1);
     expect(own[0]).toContain('ASTRALOG_API_KEY');
     expect(on.stderr.split('\n').filter((l) => l.includes('ASTRALOG_API_KEY'))).toHaveLength(1);
-    expect(appStderr(on.stderr)).toBe(off.stderr);
+    expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
     expect(receiver.requests).toHaveLength(0);
   });
 

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ROOT, type ProcessResult } from './spawn.ts';
+import { PREFIX } from '../../src/register/stderr.ts';
 
 export interface AppDir {
   /** Absolute path of the directory (under node_modules/.cache, gitignored). */
@@ -139,5 +140,15 @@ export async function signalWhenReady(args: string[], options: { env: NodeJS.Pro
 
 /** Lines of `text` that are this package's own diagnostics. */
 export function ownLines(text: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith('[@astralog/otel]'));
+  return text.split('\n').filter(isOwnLine);
 }
+
+/** `text` without this package's own diagnostic lines (what the app itself printed). */
+export function withoutOwnLines(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !isOwnLine(line))
+    .join('\n');
+}
+
+const isOwnLine = (line: string): boolean => line.startsWith(PREFIX.trimEnd());
