@@ -17,6 +17,8 @@ const REDACTED_JSON = `"${REDACTED}"`;
 /** Member keys are encoded once and cached, within these bounds (keys built from data must not grow it). */
 const MAX_CACHED_KEYS = 4096;
 const MAX_CACHED_KEY_LENGTH = 64;
+/** Top-level member positions remembered (see memberKeyAt). */
+const MAX_KEY_POSITIONS = 32;
 
 /** A member key as written (`"key":`) and whether its value is redacted. */
 interface MemberKey {
@@ -42,6 +44,13 @@ export class SafeJsonWriter {
   private readonly redactor: KeyRedactor;
   private readonly ancestors: object[] = [];
   private readonly memberKeys = new Map<string, MemberKey>();
+  /**
+   * The keys last written at each top-level position, with their member keys. Events from one
+   * call site repeat their keys in the same order: comparing a key with the one seen last at its
+   * position (the same interned string, usually) is cheaper than a Map lookup.
+   */
+  private readonly keyAt: string[] = new Array<string>(MAX_KEY_POSITIONS).fill('');
+  private readonly memberAt: Array<MemberKey | undefined> = new Array<MemberKey | undefined>(MAX_KEY_POSITIONS).fill(undefined);
 
   constructor(buf: JsonBuffer, limits: ValueLimits, redactor: KeyRedactor) {
     this.buf = buf;
@@ -67,12 +76,12 @@ export class SafeJsonWriter {
    * Writes `"key":value` preceded by a comma unless `first`. Returns false (and writes nothing)
    * for values JSON has no place for in an object: undefined, functions and symbols.
    */
-  writeMember(key: string, value: unknown, depth: number, first: boolean): boolean {
+  writeMember(key: string, value: unknown, depth: number, first: boolean, position = -1): boolean {
     const t = typeof value;
     if (t === 'undefined' || t === 'function' || t === 'symbol') return false;
     if (!first) this.buf.byte(0x2c);
     let sensitive: boolean;
-    const member = this.memberKeys.get(key) ?? this.cacheMemberKey(key);
+    const member = position >= 0 && position < MAX_KEY_POSITIONS ? this.memberKeyAt(key, position) : (this.memberKeys.get(key) ?? this.cacheMemberKey(key));
     if (member !== undefined) {
       this.buf.raw(member.json);
       sensitive = member.sensitive;
@@ -84,6 +93,14 @@ export class SafeJsonWriter {
     if (sensitive) this.buf.ascii(REDACTED_JSON);
     else this.writeValue(value, depth);
     return true;
+  }
+
+  private memberKeyAt(key: string, position: number): MemberKey | undefined {
+    if (this.keyAt[position] === key) return this.memberAt[position];
+    const member = this.memberKeys.get(key) ?? this.cacheMemberKey(key);
+    this.keyAt[position] = key;
+    this.memberAt[position] = member;
+    return member;
   }
 
   /** Keys recur on every event: short ones are encoded and checked for redaction once. */
@@ -110,7 +127,7 @@ export class SafeJsonWriter {
         continue;
       }
       if (key === skipKey) continue;
-      if (this.writeMember(key, readProperty(record, key), depth, first && written === 0)) written++;
+      if (this.writeMember(key, readProperty(record, key), depth, first && written === 0, depth === 1 ? seen - 1 : -1)) written++;
     }
     if (skipped > 0) {
       this.writeMember('[truncated]', `${skipped} more keys`, depth, first && written === 0);

@@ -229,6 +229,27 @@ describe('redaction', () => {
       });
     }
   });
+
+  it('keeps keys and redaction right when the keys at a position change from event to event', () => {
+    const e = encoder();
+    const shapes: Array<Record<string, unknown>> = [
+      { user: 'u', password: 'p' },
+      { password: 'p', user: 'u' },
+      { user: 'u', password: 'p', extra: 1 },
+      { token: 't' },
+      { user: 'u', nested: { password: 'p', user: 'v' } },
+    ];
+    for (let round = 0; round < 3; round++) {
+      const written = shapes.map((attributes) => Object.entries(JSON.parse(e.encodeEvent(makeRecord({ attributes }))).metadata));
+      expect(written).toEqual([
+        [['user', 'u'], ['password', '[REDACTED]']],
+        [['password', '[REDACTED]'], ['user', 'u']],
+        [['user', 'u'], ['password', '[REDACTED]'], ['extra', 1]],
+        [['token', '[REDACTED]']],
+        [['user', 'u'], ['nested', { password: '[REDACTED]', user: 'v' }]],
+      ]);
+    }
+  });
 });
 
 describe('hostile bodies', () => {
