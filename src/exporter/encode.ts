@@ -57,6 +57,11 @@ export class EventEncoder {
   private readonly defaultService: Buffer;
   private readonly serviceByResource = new WeakMap<object, Buffer>();
   private readonly levelByText = new Map<string, Buffer>();
+  /** The last lookups of serviceOf and levelOf: consecutive records mostly share both. */
+  private lastResource: object | undefined;
+  private lastService: Buffer = Buffer.alloc(0);
+  private lastLevelText = '';
+  private lastLevel: Buffer = INFO;
   private readonly identity: Identity = { traceId: undefined, promoted: false, spanContext: undefined };
   private readonly staticMetadata: ReadonlyArray<{ key: string; json: Buffer }>;
   private cachedSecond = Number.NaN;
@@ -271,11 +276,14 @@ export class EventEncoder {
   private levelOf(record: ReadableLogRecord): Buffer {
     const text = record.severityText;
     if (typeof text === 'string' && text !== '') {
+      if (text === this.lastLevelText) return this.lastLevel;
       let level = this.levelByText.get(text);
       if (level === undefined) {
         level = jsonStringBytes(truncate(text.toLowerCase(), MAX_LEVEL_LENGTH));
         if (this.levelByText.size < 256) this.levelByText.set(text, level);
       }
+      this.lastLevelText = text;
+      this.lastLevel = level;
       return level;
     }
     const n = record.severityNumber;
@@ -286,6 +294,7 @@ export class EventEncoder {
   private serviceOf(record: ReadableLogRecord): Buffer {
     const resource = record.resource;
     if (resource === null || typeof resource !== 'object') return this.defaultService;
+    if (resource === this.lastResource) return this.lastService;
     let service = this.serviceByResource.get(resource);
     if (service === undefined) {
       let fromResource: unknown;
@@ -299,6 +308,8 @@ export class EventEncoder {
       service = jsonStringBytes(truncate(real ?? this.config.service ?? named ?? 'unknown_service', 256));
       this.serviceByResource.set(resource, service);
     }
+    this.lastResource = resource;
+    this.lastService = service;
     return service;
   }
 }

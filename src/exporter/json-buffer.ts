@@ -2,6 +2,8 @@
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** Below this length a string is copied by a JS loop; above, by Buffer.write (a native call). */
 const SHORT_STRING = 48;
+/** "00" to "99" as ASCII, two bytes each. */
+const TWO_DIGITS = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
 /** "000" to "999" as ASCII, three bytes each. */
 const THREE_DIGITS = Buffer.from(Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0')).join(''), 'latin1');
 
@@ -91,22 +93,30 @@ export class JsonBuffer {
     this.ascii(String(value)); // finite non-int32: String() is valid JSON ("1e+21", "0.5")
   }
 
-  /** Unsigned or negative int32, digits written right to left. */
+  /** Unsigned or negative int32, digits written right to left, two at a time. */
   private integer(value: number): void {
     if (value < 0) {
       if (value === -2147483648) return this.ascii('-2147483648');
       this.byte(0x2d);
       value = -value;
     }
-    let digits = 1;
-    for (let v = value; v >= 10; v = (v / 10) | 0) digits++;
+    const digits = digitCount(value);
     this.ensure(digits);
+    const b = this.bytes;
     let p = this.pos + digits;
     this.pos = p;
-    do {
-      this.bytes[--p] = 0x30 + (value % 10);
-      value = (value / 10) | 0;
-    } while (value > 0);
+    while (value >= 100) {
+      const pair = (value % 100) * 2;
+      value = (value / 100) | 0;
+      b[--p] = TWO_DIGITS[pair + 1] as number;
+      b[--p] = TWO_DIGITS[pair] as number;
+    }
+    if (value >= 10) {
+      b[--p] = TWO_DIGITS[value * 2 + 1] as number;
+      b[--p] = TWO_DIGITS[value * 2] as number;
+    } else {
+      b[--p] = 0x30 + value;
+    }
   }
 
   /** Exactly nine digits (nanoseconds: an integer from 0 to 999 999 999), zero-padded. */
@@ -141,6 +151,12 @@ export class JsonBuffer {
     this.bytes.copy(next, 0, 0, this.pos);
     this.bytes = next;
   }
+}
+
+/** Decimal digits of a non-negative int32. */
+function digitCount(v: number): number {
+  if (v < 100_000) return v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10_000 ? 4 : 5;
+  return v < 10_000_000 ? (v < 1_000_000 ? 6 : 7) : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
 }
 
 /** The UTF-8 bytes of a JSON string literal, for fragments encoded once and reused. */

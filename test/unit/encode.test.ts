@@ -133,6 +133,15 @@ describe('metadata', () => {
     expect(event.metadata).toEqual({ 'http.method': 'GET', latency_ms: 5040, 'event.name': 'req', 'otel.dropped_attributes_count': 2 });
   });
 
+  it('writes every integer exactly, at each digit-count boundary and at the int32 limits', () => {
+    const values = [0, 1, -1, 2147483647, -2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53 - 1];
+    for (let power = 10; power <= 1e9; power *= 10) values.push(power - 1, power, power + 1, -(power - 1), -power);
+    const attributes = Object.fromEntries(values.map((v, i) => [`n${i}`, v]));
+    const e = encoder();
+    expect(JSON.parse(e.encodeEvent(makeRecord({ attributes }))).metadata).toEqual(attributes);
+    expect(e.encodeEvent(makeRecord({ attributes: { n: -0 } }))).toContain('"n":0}'); // JSON has no -0
+  });
+
   it('makes unsafe values safe', () => {
     const cyclic: Record<string, unknown> = { name: 'a' };
     cyclic.self = cyclic;
