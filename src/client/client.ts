@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
@@ -174,13 +174,14 @@ export class AstralogClient implements Astralog {
     let record: AstralogLogRecord;
     try {
       const active = context.active();
-      const bound = boundMetadata(active);
+      // Outside any span or withContext (scripts, startup, background jobs) there is nothing to read.
+      const bound = active === ROOT_CONTEXT ? undefined : boundMetadata(active);
       let attributes: Metadata;
       if (metadata === undefined || metadata === null) attributes = bound ?? EMPTY;
       else if (typeof metadata !== 'object') attributes = bound === undefined ? { metadata } : { ...bound, metadata };
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
-      const spanContext = trace.getSpan(active)?.spanContext();
+      const spanContext = active === ROOT_CONTEXT ? undefined : trace.getSpan(active)?.spanContext();
       record = new AstralogLogRecord(Date.now(), level, message, attributes as Record<string, unknown>, spanContext, this.origin);
     } catch {
       // Hostile metadata (a throwing getter or proxy): the call still goes out, with a marker instead.
