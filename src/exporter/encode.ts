@@ -3,7 +3,7 @@ import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { JsonBuffer, jsonStringBytes } from './json-buffer.ts';
 import { KeyRedactor } from './redact.ts';
-import { SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
+import { MemberKeys, SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
 
 export interface EncoderConfig {
   projectId: string | undefined;
@@ -83,9 +83,9 @@ export class EventEncoder {
       maxItems: 50,
       budgetBytes: config.maxEventBytes,
     };
-    const redactor = new KeyRedactor(config.redactKeys);
-    this.writer = new SafeJsonWriter(this.single, this.normalLimits, redactor);
-    this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, redactor);
+    const keys = new MemberKeys(new KeyRedactor(config.redactKeys));
+    this.writer = new SafeJsonWriter(this.single, this.normalLimits, keys);
+    this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, keys);
     this.defaultService = jsonStringBytes(config.service ?? 'unknown_service');
     this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
     // Encoded once: `"key":value` per static field, written after the record's own attributes.

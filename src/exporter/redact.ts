@@ -1,7 +1,7 @@
 /**
  * Decides which metadata keys are sensitive. Keys are compared lower-cased with punctuation removed,
  * and a configured key matches as a suffix: `token` catches `access_token` and `githubToken`,
- * `api_key` catches `X-Api-Key`. (The JSON writer keeps the answer per key: keys recur on every event.)
+ * `api_key` catches `X-Api-Key`. (MemberKeys in safe-json.ts keeps the answer per key: keys recur on every event.)
  */
 export class KeyRedactor {
   private readonly patterns: string[];

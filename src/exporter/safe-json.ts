@@ -27,6 +27,28 @@ interface MemberKey {
 }
 
 /**
+ * Member keys encoded and checked for redaction once: keys recur on every event. One instance
+ * serves all of an encoder's writers. Long keys and keys past the cache bound (keys built from
+ * data must not grow it) are not kept: writers encode and check those each time.
+ */
+export class MemberKeys {
+  readonly redactor: KeyRedactor;
+  private readonly cache = new Map<string, MemberKey>();
+
+  constructor(redactor: KeyRedactor) {
+    this.redactor = redactor;
+  }
+
+  get(key: string): MemberKey | undefined {
+    const member = this.cache.get(key);
+    if (member !== undefined || key.length > MAX_CACHED_KEY_LENGTH || this.cache.size >= MAX_CACHED_KEYS) return member;
+    const added = { json: memberKeyBytes(key), sensitive: this.redactor.isSensitive(key) };
+    this.cache.set(key, added);
+    return added;
+  }
+}
+
+/**
  * Writes arbitrary JavaScript values as JSON into a JsonBuffer, always valid and bounded: cycles,
  * BigInt, Errors (with cause), Dates, Maps, Sets, binary data, symbols, functions, NaN/Infinity,
  * throwing getters and hostile proxies included. Nothing in here may throw to its caller: a value
@@ -41,9 +63,8 @@ export class SafeJsonWriter {
   limits: ValueLimits;
   buf: JsonBuffer;
   private eventStart = 0;
-  private readonly redactor: KeyRedactor;
+  private readonly keys: MemberKeys;
   private readonly ancestors: object[] = [];
-  private readonly memberKeys = new Map<string, MemberKey>();
   /**
    * The keys last written at each top-level position, with their member keys. Events from one
    * call site repeat their keys in the same order: comparing a key with the one seen last at its
@@ -52,10 +73,10 @@ export class SafeJsonWriter {
   private readonly keyAt: string[] = new Array<string>(MAX_KEY_POSITIONS).fill('');
   private readonly memberAt: Array<MemberKey | undefined> = new Array<MemberKey | undefined>(MAX_KEY_POSITIONS).fill(undefined);
 
-  constructor(buf: JsonBuffer, limits: ValueLimits, redactor: KeyRedactor) {
+  constructor(buf: JsonBuffer, limits: ValueLimits, keys: MemberKeys) {
     this.buf = buf;
     this.limits = limits;
-    this.redactor = redactor;
+    this.keys = keys;
   }
 
   reset(buf: JsonBuffer, limits: ValueLimits): void {
@@ -81,14 +102,14 @@ export class SafeJsonWriter {
     if (t === 'undefined' || t === 'function' || t === 'symbol') return false;
     if (!first) this.buf.byte(0x2c);
     let sensitive: boolean;
-    const member = position >= 0 && position < MAX_KEY_POSITIONS ? this.memberKeyAt(key, position) : (this.memberKeys.get(key) ?? this.cacheMemberKey(key));
+    const member = position >= 0 && position < MAX_KEY_POSITIONS ? this.memberKeyAt(key, position) : this.keys.get(key);
     if (member !== undefined) {
       this.buf.raw(member.json);
       sensitive = member.sensitive;
     } else {
       this.buf.string(key.length > MAX_KEY_LENGTH ? truncate(key, MAX_KEY_LENGTH) : key);
       this.buf.byte(0x3a);
-      sensitive = this.redactor.isSensitive(key);
+      sensitive = this.keys.redactor.isSensitive(key);
     }
     if (sensitive) this.buf.ascii(REDACTED_JSON);
     else this.writeValue(value, depth);
@@ -97,17 +118,9 @@ export class SafeJsonWriter {
 
   private memberKeyAt(key: string, position: number): MemberKey | undefined {
     if (this.keyAt[position] === key) return this.memberAt[position];
-    const member = this.memberKeys.get(key) ?? this.cacheMemberKey(key);
+    const member = this.keys.get(key);
     this.keyAt[position] = key;
     this.memberAt[position] = member;
-    return member;
-  }
-
-  /** Keys recur on every event: short ones are encoded and checked for redaction once. */
-  private cacheMemberKey(key: string): MemberKey | undefined {
-    if (key.length > MAX_CACHED_KEY_LENGTH || this.memberKeys.size >= MAX_CACHED_KEYS) return undefined;
-    const member = { json: memberKeyBytes(key), sensitive: this.redactor.isSensitive(key) };
-    this.memberKeys.set(key, member);
     return member;
   }
 
