@@ -1,7 +1,7 @@
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { JsonBuffer, jsonStringBytes } from './json-buffer.ts';
+import { JsonBuffer, jsonStringBytes, memberKeyBytes } from './json-buffer.ts';
 import { KeyRedactor } from './redact.ts';
 import { MemberKeys, SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
 
@@ -89,7 +89,7 @@ export class EventEncoder {
     this.defaultService = jsonStringBytes(config.service ?? 'unknown_service');
     this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
     // Encoded once: `"key":value` per static field, written after the record's own attributes.
-    this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, json: Buffer.from(JSON.stringify(key) + ':' + JSON.stringify(value)) }));
+    this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, json: Buffer.concat([memberKeyBytes(key), Buffer.from(JSON.stringify(value))]) }));
   }
 
   /** One event as a JSON string (the exporter writes batches with encodeInto instead). */

@@ -2,8 +2,6 @@
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** Below this length a string is copied by a JS loop; above, by Buffer.write (a native call). */
 const SHORT_STRING = 48;
-/** "00" to "99" as ASCII, two bytes each. */
-const TWO_DIGITS = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
 /** "000" to "999" as ASCII, three bytes each. */
 const THREE_DIGITS = Buffer.from(Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0')).join(''), 'latin1');
 
@@ -106,14 +104,14 @@ export class JsonBuffer {
     let p = this.pos + digits;
     this.pos = p;
     while (value >= 100) {
-      const pair = (value % 100) * 2;
+      const pair = (value % 100) * 3; // "0xy" in THREE_DIGITS: its last two bytes
       value = (value / 100) | 0;
-      b[--p] = TWO_DIGITS[pair + 1] as number;
-      b[--p] = TWO_DIGITS[pair] as number;
+      b[--p] = THREE_DIGITS[pair + 2] as number;
+      b[--p] = THREE_DIGITS[pair + 1] as number;
     }
     if (value >= 10) {
-      b[--p] = TWO_DIGITS[value * 2 + 1] as number;
-      b[--p] = TWO_DIGITS[value * 2] as number;
+      b[--p] = THREE_DIGITS[value * 3 + 2] as number;
+      b[--p] = THREE_DIGITS[value * 3 + 1] as number;
     } else {
       b[--p] = 0x30 + value;
     }
