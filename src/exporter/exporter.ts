@@ -106,6 +106,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private readonly encoder: EventEncoder;
   private readonly transport: HttpTransport;
   private readonly retryPolicy: RetryPolicy;
+  /** One attempt's timeout when the export's budget allows: a third of it, at least MIN_ATTEMPT_TIMEOUT_MS. */
+  private readonly attemptTimeoutMs: number;
   private readonly id = nextExporterId++;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abortController = new AbortController();
@@ -132,6 +134,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.encoder = new EventEncoder(this.config);
     this.transport = new HttpTransport(this.config);
     this.retryPolicy = new RetryPolicy();
+    this.attemptTimeoutMs = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3));
   }
 
   /** The drain URL requests go to. */
@@ -169,10 +172,10 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * for a later attempt and count what was refused. Never rejects.
    */
   exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
-    const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
     if (this.shutdownPromise !== undefined) {
       return Promise.resolve(allFailed(Array.isArray(records) ? records.length : 0, 'shutdown'));
     }
+    const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
     const run = this.runExport(records, outcome, options.background === true).catch((error: unknown) => {
       // Unreachable by design; never let a bug lose records silently.
       reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
@@ -365,7 +368,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       try {
         // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
         // must not take the whole budget with it; the retry goes out on a fresh one.
-        const attemptMs = Math.min(remaining, Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3)));
+        const attemptMs = Math.min(remaining, this.attemptTimeoutMs);
         response = await this.transport.send(payload, attemptMs, this.abortController.signal, run.keepProcessAlive);
       } catch (error) {
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');

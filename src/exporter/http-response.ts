@@ -17,6 +17,7 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_LINE_BYTES = 4 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
+const NO_BYTES = Buffer.alloc(0);
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/;
 const HEADER_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
 
@@ -31,7 +32,7 @@ type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkEnd' | 'traile
 export class ResponseParser {
   private state: State = 'head';
   /** Bytes of a head or line not complete yet. */
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
   /** Body bytes left in a Content-Length body or the current chunk. */
   private remaining = 0;
   private finalHead: ResponseHead | undefined;
@@ -205,7 +206,7 @@ export class ResponseParser {
       this.pending = Buffer.from(buffered);
       return data.subarray(data.length);
     }
-    this.pending = Buffer.alloc(0);
+    this.pending = NO_BYTES;
     onFound(buffered.subarray(0, end));
     return buffered.subarray(end + delimiter.length);
   }

@@ -125,7 +125,7 @@ export class HttpTransport {
         reject(abortError());
         return;
       }
-      const exchange = new Exchange(this.headPrefix, payload, keepProcessAlive, resolve, reject);
+      const exchange = new Exchange(payload, keepProcessAlive, resolve, reject);
       const onAbort = () => this.abandon(exchange, abortError());
       // Bounds the whole exchange; after a status is known it only cleans up a body that never ends.
       // A request someone waits for holds the process through its timer too, also while it waits for a socket.
@@ -194,7 +194,7 @@ export class HttpTransport {
       socket = net.connect(this.connectOptions);
     }
     socket.setNoDelay(true);
-    const connection = new Connection(socket, this.release, this.forget);
+    const connection = new Connection(socket, this.headPrefix, this.release, this.forget);
     this.open.add(connection);
     return connection;
   }
@@ -231,21 +231,17 @@ class Exchange {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private bodyTimer: NodeJS.Timeout | undefined;
-  /** The request head up to the Content-Length value. */
-  readonly headPrefix: Buffer;
   readonly payload: Buffer;
   readonly keepProcessAlive: boolean;
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (error: TransportError) => void;
 
   constructor(
-    headPrefix: Buffer,
     payload: Buffer,
     keepProcessAlive: boolean,
     resolve: (response: TransportResponse) => void,
     reject: (error: TransportError) => void,
   ) {
-    this.headPrefix = headPrefix;
     this.payload = payload;
     this.keepProcessAlive = keepProcessAlive;
     this.resolve = resolve;
@@ -312,11 +308,14 @@ class Connection {
   private exchange: Exchange | undefined;
   private parser: ResponseParser | undefined;
   readonly socket: net.Socket;
+  /** The request head up to the Content-Length value: the same for every request of a transport. */
+  private readonly headPrefix: Buffer;
   private readonly release: (connection: Connection) => void;
   private readonly forget: (connection: Connection) => void;
 
-  constructor(socket: net.Socket, release: (connection: Connection) => void, forget: (connection: Connection) => void) {
+  constructor(socket: net.Socket, headPrefix: Buffer, release: (connection: Connection) => void, forget: (connection: Connection) => void) {
     this.socket = socket;
+    this.headPrefix = headPrefix;
     this.release = release;
     this.forget = forget;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -353,7 +352,7 @@ class Connection {
     hold();
     if (socket.connecting) socket.once('connect', hold);
     socket.cork();
-    socket.write(exchange.headPrefix);
+    socket.write(this.headPrefix);
     socket.write(`${exchange.payload.length}\r\n\r\n`, 'latin1');
     socket.write(exchange.payload);
     socket.uncork();
