@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, trace, type SpanContext } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
@@ -59,11 +59,6 @@ export interface ClientExtras {
   resourceAttributes?: Record<string, string>;
   /** Exporters that receive every record too (e.g. OTLP alongside Astralog), each behind a processor with the client's limits. */
   extraExporters?: LogRecordExporter[];
-}
-
-/** createAstralog with register's extras (not part of the public API). */
-export function createAstralogClient(options: AstralogOptions, extras: ClientExtras): AstralogClient {
-  return new AstralogClient(options, extras);
 }
 
 /** The client behind createAstralog; register uses it directly for its exit paths. */
@@ -174,14 +169,18 @@ export class AstralogClient implements Astralog {
     let record: AstralogLogRecord;
     try {
       const active = context.active();
+      let bound: Metadata | undefined;
+      let spanContext: SpanContext | undefined;
       // Outside any span or withContext (scripts, startup, background jobs) there is nothing to read.
-      const bound = active === ROOT_CONTEXT ? undefined : boundMetadata(active);
+      if (active !== ROOT_CONTEXT) {
+        bound = boundMetadata(active);
+        spanContext = trace.getSpan(active)?.spanContext();
+      }
       let attributes: Metadata;
       if (metadata === undefined || metadata === null) attributes = bound ?? EMPTY;
       else if (typeof metadata !== 'object') attributes = bound === undefined ? { metadata } : { ...bound, metadata };
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
-      const spanContext = active === ROOT_CONTEXT ? undefined : trace.getSpan(active)?.spanContext();
       record = new AstralogLogRecord(Date.now(), level, message, attributes as Record<string, unknown>, spanContext, this.origin);
     } catch {
       // Hostile metadata (a throwing getter or proxy): the call still goes out, with a marker instead.

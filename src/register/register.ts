@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { createAstralogClient, type AstralogClient } from '../client/client.ts';
+import { AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
@@ -58,7 +58,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   let otlp: LogRecordExporter | undefined;
   try {
     otlp = createOtlpExporter(env);
-    client = createAstralogClient(withProcessIdentity(options), {
+    client = new AstralogClient(withProcessIdentity(options), {
       resourceAttributes: settings.resourceAttributes,
       extraExporters: otlp === undefined ? [] : [otlp],
     });
