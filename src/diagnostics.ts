@@ -4,7 +4,6 @@ import { PREFIX, writeStderr } from './register/stderr.ts';
 // The SDK's own messages go to OTel diag and straight to the stderr stream, never through
 // console.*, so a captured console can never feed them back into the pipeline. The plain stderr
 // writer lives in register/stderr.ts, free of imports, for register's early exit.
-export { writeStderr };
 
 const reported = new Set<string>();
 

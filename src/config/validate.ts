@@ -16,7 +16,7 @@ export function integerOption(
   return value;
 }
 
-export const DEFAULT_EXPORT_TIMEOUT_MS = 10_000;
+const DEFAULT_EXPORT_TIMEOUT_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2_000;
 
 /** exportTimeoutMs, which the exporter (per export) and the processor (per batch) both take. */

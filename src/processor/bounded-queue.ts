@@ -71,13 +71,13 @@ export class BoundedQueue<T> {
     return true;
   }
 
-  /** Removes up to `max` items from the head, appending them (and their sizes, if asked) to the given arrays. */
-  shiftInto(max: number, into: T[], sizesInto?: number[]): void {
+  /** Removes up to `max` items from the head, appending them (and their sizes) to the arrays given. */
+  shiftInto(max: number, into?: T[], sizesInto?: number[]): void {
     const n = Math.min(max, this.count);
     const capacity = this.items.length;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      into.push(this.items[this.head] as T);
+      into?.push(this.items[this.head] as T);
       sizesInto?.push(this.sizes[this.head] as number);
       bytes += this.sizes[this.head] as number;
       this.items[this.head] = undefined; // let the record be collected once exported
@@ -90,13 +90,7 @@ export class BoundedQueue<T> {
 
   /** Removes every item (their sequence numbers count as shifted). */
   clear(): void {
-    let bytes = 0;
-    for (let i = 0; i < this.count; i++) bytes += this.sizes[(this.head + i) % this.items.length] as number;
-    this.budget.giveBack(this.count, bytes);
-    this.items.fill(undefined);
-    this.shifted += this.count;
-    this.head = 0;
-    this.count = 0;
+    this.shiftInto(this.count);
   }
 
   private grow(): void {

@@ -454,7 +454,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     }
     // Past the deadline: what is still held will not be sent.
     this.shutdownDrained = true;
-    this.drop('shutdown', this.queue.length + this.retry.length);
+    this.drop('shutdown', this.budget.items); // the queue and the retry queue
     this.queue.clear();
     this.retry.clear();
     this.detailed?.abortExports?.();

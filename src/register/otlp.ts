@@ -1,7 +1,7 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { DEFAULT_EVENT_LIMITS, DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
-import { writeStderr } from '../diagnostics.ts';
+import { writeStderr } from './stderr.ts';
 import { EventEncoder } from '../exporter/encode.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { requireFromApp } from './global-provider.ts';
