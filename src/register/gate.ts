@@ -12,9 +12,9 @@ export interface RegisterState {
 
 /**
  * Settles register without setting anything up when it can: another copy already ran, or
- * OTEL_SDK_DISABLED=true (silent), or no ASTRALOG_API_KEY (one line), exactly as register() would
- * (it too reports only the missing key then, not a bad OTEL_SDK_DISABLED). With a key it returns
- * false: the caller loads register.ts and runs register().
+ * OTEL_SDK_DISABLED=true (silent), or no ASTRALOG_API_KEY (one line; a bad OTEL_SDK_DISABLED is not
+ * reported then). With a key it returns false: the caller loads register.ts and runs register(),
+ * which asks this again before it sets up.
  */
 export function settledWithoutSetUp(env: Env): boolean {
   const global = globalThis as Record<symbol, RegisterState | undefined>;

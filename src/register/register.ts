@@ -8,45 +8,36 @@ import { captureConsole } from '../console/capture.ts';
 import { reportError, reportInfo } from '../diagnostics.ts';
 import { writeStderr } from './stderr.ts';
 import { installCrashHandlers } from './crash.ts';
-import { STATE, type RegisterState } from './gate.ts';
+import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';
 import { createOtlpExporter } from './otlp.ts';
 import { ExitBudget } from './final-delivery.ts';
 import { registerGlobalLoggerProvider } from './global-provider.ts';
-
-export type { RegisterState };
 
 /**
  * Sets up logging to Astralog from the environment: the client, the global OTel logger provider,
  * exit, signal and crash flushing, console capture. Idempotent across module copies. Never throws:
  * whatever goes wrong, the application runs on, without us, with one line saying why.
  */
-export function register(env: NodeJS.ProcessEnv = process.env): RegisterState {
-  const global = globalThis as Record<symbol, RegisterState | undefined>;
-  const existing = global[STATE];
-  if (existing !== undefined) return existing;
+export function register(): void {
+  const env = process.env;
+  // Another copy already ran, or there is nothing to set up: the entry files asked the gate
+  // already, but another copy may have run while this file was loading.
+  if (settledWithoutSetUp(env)) return;
   const state: RegisterState = { status: 'failed' };
-  global[STATE] = state;
+  (globalThis as Record<symbol, RegisterState>)[STATE] = state;
   try {
     setUp(env, state);
   } catch (error) {
     state.status = 'failed';
     reportError(`register could not start; the application runs without it: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return state;
 }
 
 function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   const config = readEnvConfig(env);
-  if (config.state === 'disabled') {
-    state.status = 'disabled';
-    return;
-  }
-  if (config.state === 'off') {
-    state.status = 'off';
-    writeStderr(config.reason);
-    return;
-  }
+  // 'disabled' and 'off' were settled by the gate, which reads the same switches.
+  if (config.state === 'disabled' || config.state === 'off') return;
   if (config.state === 'invalid') {
     state.status = 'invalid';
     writeStderr(`not sending logs: bad configuration. ${config.errors.join('; ')}`);
