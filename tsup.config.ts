@@ -11,30 +11,19 @@ import { defineConfig } from 'tsup';
 // pass turns ESM into CommonJS; these are a few lines with nothing to shake).
 //
 // The `astralog` command: ESM only, no declarations.
-const register = { target: 'node22', platform: 'node', sourcemap: true, clean: false, splitting: false, treeshake: false, dts: false } as const;
+const common = { target: 'node22', platform: 'node', sourcemap: true, splitting: false } as const;
+const register = { ...common, clean: false, treeshake: false, dts: false } as const;
 
 export default defineConfig([
   {
+    ...common,
     entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' } },
-    target: 'node22',
-    platform: 'node',
-    sourcemap: true,
     clean: true,
-    splitting: false,
     treeshake: true,
   },
   { ...register, entry: { register: 'register/index.ts' }, format: ['esm'] },
   { ...register, entry: { register: 'register/require.ts' }, format: ['cjs'] },
-  {
-    entry: { cli: 'src/receiver/cli.ts' },
-    format: ['esm'],
-    dts: false,
-    target: 'node22',
-    platform: 'node',
-    sourcemap: true,
-    clean: false,
-    splitting: false,
-  },
+  { ...common, entry: { cli: 'src/receiver/cli.ts' }, format: ['esm'], dts: false, clean: false },
 ]);
