@@ -7,11 +7,7 @@
 // (events are folded into counters every 50 ms, so memory stays flat however long the run);
 // 'close' closes the server and exits. Exits by itself when the parent goes away.
 import { startReceiver, type Behaviour } from '../test/support/receiver.ts';
-
-export interface Phase {
-  name: string;
-  ms: number;
-}
+import { phaseAt, type Phase } from './soak-phases.ts';
 
 /** What 'count' answers. */
 export interface CountReply {
@@ -49,23 +45,13 @@ const PHASES: ReadonlyArray<Phase & { behaviour: Behaviour }> = (process.argv[2]
   if (!Number.isInteger(duration) || duration < 1) throw new Error(`soak receiver: bad phase ${JSON.stringify(part)} (expected name:ms)`);
   return { name, ms: duration, behaviour: behaviourOf(name) };
 });
-const CYCLE_MS = PHASES.reduce((sum, p) => sum + p.ms, 0);
 
 const cycleStart = Date.now();
-
-function phaseAt(now: number): Phase & { behaviour: Behaviour } {
-  let t = (now - cycleStart) % CYCLE_MS;
-  for (const p of PHASES) {
-    if (t < p.ms) return p;
-    t -= p.ms;
-  }
-  return PHASES[0] as Phase & { behaviour: Behaviour };
-}
 
 const receiver = await startReceiver({
   apiKey: 'soak-key',
   // Consulted once the whole body is in: the phase at that moment decides the answer.
-  behaviour: () => phaseAt(Date.now()).behaviour,
+  behaviour: () => phaseAt(PHASES, cycleStart, Date.now()).behaviour,
 });
 
 const counts: CountReply = { accepted: 0, distinct: 0, duplicates: 0, withoutSeq: 0, summaries: 0, summaryDroppedTotal: 0, requests: {} };

@@ -11,12 +11,12 @@
 // --cycle replaces the receiver's cycle (default healthy:4000,503:2000,blackhole:1000,reset:1000,429:1000;
 // a phase is healthy, blackhole, reset, resetMidBody or an HTTP status), to tell failure modes apart.
 // Exit code 1 when a check fails, 2 on bad arguments.
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAstralog, type AstralogStats } from '../src/index.ts';
 import { total as droppedTotal } from '../src/processor/drop-report.ts';
-import type { CountReply, Phase } from './soak-receiver.ts';
+import { forkChild } from './receiver-client.ts';
+import { phaseAt, type Phase } from './soak-phases.ts';
+import type { CountReply } from './soak-receiver.ts';
 import { median } from './stats.ts';
 
 // ---- Checks (the thresholds; measured values on a 2-vCPU machine, Node 24, in the comments) ----
@@ -92,56 +92,9 @@ interface Ready {
   phases: Phase[];
 }
 
-const child: ChildProcess = fork(join(import.meta.dirname, 'soak-receiver.ts'), cycle === undefined ? [] : [cycle], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const ready = await new Promise<Ready>((resolve, reject) => {
-  child.once('message', (m) => resolve(m as Ready));
-  child.once('error', reject);
-  child.once('exit', (code) => reject(new Error(`soak receiver exited early (code ${code})`)));
-});
-const cycleMs = ready.phases.reduce((sum, p) => sum + p.ms, 0);
-
-function phaseAt(now: number): string {
-  let t = (now - ready.cycleStart) % cycleMs;
-  for (const p of ready.phases) {
-    if (t < p.ms) return p.name;
-    t -= p.ms;
-  }
-  return '?';
-}
-
-/** The receiver's counts; rejects when it does not answer within RECEIVER_REPLY_MS (it died). */
-function receiverCount(): Promise<CountReply> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', onMessage);
-      reject(new Error(`the soak receiver did not answer 'count' within ${RECEIVER_REPLY_MS} ms (exit code ${child.exitCode})`));
-    }, RECEIVER_REPLY_MS);
-    const onMessage = (m: unknown): void => {
-      const reply = (m as { count?: CountReply }).count;
-      if (reply === undefined) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(reply);
-    };
-    child.on('message', onMessage);
-    if (child.connected) child.send('count');
-  });
-}
-
-function closeReceiver(): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.send('close');
-  });
-}
+const receiver = await forkChild<Ready>('soak-receiver.ts', cycle === undefined ? [] : [cycle]);
+const ready = receiver.ready;
+const phaseNow = (now: number): string => phaseAt(ready.phases, ready.cycleStart, now).name;
 
 // ---- The app ----
 const log = createAstralog({ apiKey: 'soak-key', endpoint: ready.url, service: 'soak', flushIntervalMs: FLUSH_INTERVAL_MS });
@@ -180,7 +133,7 @@ function sample(t: number): Sample {
   const s = log.stats();
   const row: Sample = {
     t,
-    phase: phaseAt(Date.now()),
+    phase: phaseNow(Date.now()),
     rssMB: mb(mem.rss),
     heapMB: mb(mem.heapUsed),
     externalMB: mb(mem.external),
@@ -242,13 +195,13 @@ const final = log.stats();
 await new Promise((r) => setTimeout(r, RECEIVER_SETTLE_MS));
 let received: CountReply;
 try {
-  received = await receiverCount();
+  received = await receiver.ask('count', (m) => (m as { count?: CountReply }).count, RECEIVER_REPLY_MS);
 } catch (error) {
   process.stderr.write(`soak: ${error instanceof Error ? error.message : String(error)}\n`);
-  child.kill('SIGKILL');
+  receiver.kill();
   process.exit(1);
 }
-await closeReceiver();
+await receiver.close();
 
 // ---- Report ----
 const round1 = (n: number): number => Math.round(n * 10) / 10;
