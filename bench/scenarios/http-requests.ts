@@ -4,9 +4,9 @@
 // receiver in another process, 8 requests at a time (the default maxConcurrentExports).
 // argv: <ours|node-http> <requests>
 import http from 'node:http';
-import { EventEncoder } from '../../src/exporter/encode.ts';
-import { JsonBuffer } from '../../src/exporter/json-buffer.ts';
+import { AstralogLogRecordExporter } from '../../src/exporter/exporter.ts';
 import { HttpTransport } from '../../src/exporter/transport.ts';
+import { makeRecord } from '../../test/support/records.ts';
 import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
 
@@ -19,15 +19,13 @@ const WARMUP = 100;
 const receiver = await forkReceiver('accept');
 const url = new URL(receiver.url);
 
-const encoder = new EventEncoder({ projectId: undefined, service: 'bench', redactKeys: [], maxEventBytes: 65_536, maxStringLength: 8192, maxDepth: 8 });
-const json = new JsonBuffer();
-json.ascii('{"events":[');
-for (let i = 0; i < EVENTS_PER_REQUEST; i++) {
-  if (i > 0) json.byte(0x2c);
-  encoder.encodeInto(json, { hrTime: [1_764_300_000, i * 1000], hrTimeObserved: [1_764_300_000, i * 1000], body: 'user logged in', severityText: 'INFO', attributes: loginAttributes(i) } as never);
-}
-json.ascii(']}');
-const body = Buffer.from(json.bytes.subarray(0, json.pos));
+// The request body exactly as the exporter builds it (its last-delivery path gives it back).
+const records = Array.from({ length: EVENTS_PER_REQUEST }, (_, i) =>
+  makeRecord({ hrTime: [1_764_300_000, i * 1000], body: 'user logged in', severityText: 'INFO', attributes: loginAttributes(i) }),
+);
+const bodies = new AstralogLogRecordExporter({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' }).prepareSyncDelivery(records).bodies;
+if (bodies.length !== 1) throw new Error(`expected one request body, got ${bodies.length}`);
+const body = bodies[0] as Buffer;
 
 let send: () => Promise<number>;
 if (contender === 'ours') {
