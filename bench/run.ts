@@ -22,6 +22,13 @@ function runScenario<T>(file: string, args: string[]): T {
   return JSON.parse(out.trim().split('\n').pop() as string) as T;
 }
 
+/** Each id's scenario `runs` times, interleaved (every id once, then again) so that machine noise spreads over all. */
+function interleaved<T>(ids: readonly string[], runs: number, run: (id: string) => T): Map<string, T[]> {
+  const results = new Map<string, T[]>(ids.map((id) => [id, []]));
+  for (let r = 0; r < runs; r++) for (const id of ids) results.get(id)?.push(run(id));
+  return results;
+}
+
 const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
 const lines: string[] = [];
 const say = (line = '') => {
@@ -39,10 +46,11 @@ const HOT_PATH = [
   { id: 'ours-emit', label: 'Logger.emit + AstralogBatchLogRecordProcessor (no-op exporter)', goal: 1.0 },
   { id: 'client-info', label: 'client.info (real exporter to a loopback receiver)', goal: 0.33 },
 ] as const;
-const hot = new Map<string, number[]>(HOT_PATH.map((s) => [s.id, []]));
-for (let run = 0; run < runs; run++) {
-  for (const s of HOT_PATH) hot.get(s.id)?.push(runScenario<{ nsPerCall: number }>('hot-path.ts', [s.id, String(calls)]).nsPerCall);
-}
+const hot = interleaved(
+  HOT_PATH.map((s) => s.id),
+  runs,
+  (id) => runScenario<{ nsPerCall: number }>('hot-path.ts', [id, String(calls)]).nsPerCall,
+);
 const stockNs = median(hot.get('stock-emit') as number[]);
 say();
 say(`## Hot path: ns per call, ${calls} calls with 5 attributes, median of ${runs} runs`);
@@ -106,13 +114,15 @@ for (const [events, contenders] of [
   [200_000, withoutPino],
   [800_000, withoutPino],
 ] as const) {
-  const throughput = new Map<string, ThroughputResult[]>(contenders.map((c) => [c.id, []]));
-  for (let r = 0; r < throughputRuns; r++) {
-    for (const c of contenders) throughput.get(c.id)?.push(runScenario<ThroughputResult>('throughput.ts', [c.id, String(events)]));
-  }
+  const throughput = interleaved(
+    contenders.map((c) => c.id),
+    throughputRuns,
+    (id) => runScenario<ThroughputResult>('throughput.ts', [id, String(events)]),
+  );
   const cpuOf = (id: string) => median((throughput.get(id) as ThroughputResult[]).map((t) => t.cpuUsPerDeliveredEvent ?? Number.POSITIVE_INFINITY));
   const rateOf = (id: string) => median((throughput.get(id) as ThroughputResult[]).map((t) => t.eventsPerSecond));
   const stockCpu = cpuOf('stock');
+  const stockRate = rateOf('stock');
   fullCpu.set(events, { ours: cpuOf('ours'), stock: stockCpu });
   say();
   say(`## End to end: ${events} events with 5 attributes, logged in chunks of 1000, to a loopback receiver in another process, queues sized to drop nothing (median of ${throughputRuns})`);
@@ -122,9 +132,10 @@ for (const [events, contenders] of [
   for (const c of contenders) {
     const results = throughput.get(c.id) as ThroughputResult[];
     const cpu = cpuOf(c.id);
-    const goal = c.id === 'ours' ? `CPU <= 0.25x: ${verdict(cpu / stockCpu <= 0.25)}; events/s >= 4x: ${verdict(rateOf(c.id) / rateOf('stock') >= 4)}` : '';
+    const rate = rateOf(c.id);
+    const goal = c.id === 'ours' ? `CPU <= 0.25x: ${verdict(cpu / stockCpu <= 0.25)}; events/s >= 4x: ${verdict(rate / stockRate >= 4)}` : '';
     say(
-      `| ${c.label} | ${results.map((t) => t.delivered).join(', ')} of ${events} | ${rateOf(c.id)} | ${(rateOf(c.id) / rateOf('stock')).toFixed(2)}x | ${cpu} | ` +
+      `| ${c.label} | ${results.map((t) => t.delivered).join(', ')} of ${events} | ${rate} | ${(rate / stockRate).toFixed(2)}x | ${cpu} | ` +
         `${results.map((t) => t.cpuUsPerDeliveredEvent).join(', ')} | ${(cpu / stockCpu).toFixed(3)}x | ${goal} |`,
     );
   }
@@ -158,14 +169,15 @@ const STAGES = [
   { id: 'ours-records', label: 'client.info + processor (batches end at the exporter, unencoded)' },
   { id: 'ours-encoded', label: '+ encoding each batch into a request body (none sent)' },
 ] as const;
-const stages = new Map<string, number[]>(STAGES.map((st) => [st.id, []]));
-for (let r = 0; r < throughputRuns; r++) {
-  for (const st of STAGES) {
-    const result = runScenario<ThroughputResult>('throughput.ts', [st.id, '200000']);
-    if (result.delivered !== 200_000) throw new Error(`${st.id} reached the cut with ${result.delivered} of 200000`);
-    stages.get(st.id)?.push(result.cpuUsPerDeliveredEvent ?? Number.NaN);
-  }
-}
+const stages = interleaved(
+  STAGES.map((st) => st.id),
+  throughputRuns,
+  (id) => {
+    const result = runScenario<ThroughputResult>('throughput.ts', [id, '200000']);
+    if (result.delivered !== 200_000) throw new Error(`${id} reached the cut with ${result.delivered} of 200000`);
+    return result.cpuUsPerDeliveredEvent ?? Number.NaN;
+  },
+);
 const full200k = fullCpu.get(200_000) as { ours: number; stock: number };
 say();
 say(`## Where our CPU goes: the 200000-event run above, cut short after each stage (median of ${throughputRuns})`);
@@ -193,10 +205,11 @@ const HTTP_CONTENDERS = [
   { id: 'ours', label: 'ours: HttpTransport (net socket, own response parser)' },
 ] as const;
 const httpRequests = quick ? 400 : 1600;
-const httpRuns = new Map<string, HttpRequestsResult[]>(HTTP_CONTENDERS.map((c) => [c.id, []]));
-for (let r = 0; r < throughputRuns; r++) {
-  for (const c of HTTP_CONTENDERS) httpRuns.get(c.id)?.push(runScenario<HttpRequestsResult>('http-requests.ts', [c.id, String(httpRequests)]));
-}
+const httpRuns = interleaved(
+  HTTP_CONTENDERS.map((c) => c.id),
+  throughputRuns,
+  (id) => runScenario<HttpRequestsResult>('http-requests.ts', [id, String(httpRequests)]),
+);
 const httpCpuOf = (id: string) => median((httpRuns.get(id) as HttpRequestsResult[]).map((h) => h.cpuUsPerRequest));
 const requestBytes = (httpRuns.get('ours') as HttpRequestsResult[])[0]?.requestBytes ?? 0;
 say();
@@ -204,11 +217,13 @@ say(`## HTTP requests: CPU per request of ${requestBytes} bytes (500 events), ${
 say();
 say('| transport | CPU µs per request | of which system | runs | vs http.request |');
 say('|---|---:|---:|---|---:|');
+const nodeHttpCpu = httpCpuOf('node-http');
 for (const c of HTTP_CONTENDERS) {
   const results = httpRuns.get(c.id) as HttpRequestsResult[];
+  const cpu = httpCpuOf(c.id);
   say(
-    `| ${c.label} | ${httpCpuOf(c.id)} | ${median(results.map((h) => h.systemUsPerRequest))} | ${results.map((h) => h.cpuUsPerRequest).join(', ')} | ` +
-      `${(httpCpuOf(c.id) / httpCpuOf('node-http')).toFixed(2)}x |`,
+    `| ${c.label} | ${cpu} | ${median(results.map((h) => h.systemUsPerRequest))} | ${results.map((h) => h.cpuUsPerRequest).join(', ')} | ` +
+      `${(cpu / nodeHttpCpu).toFixed(2)}x |`,
   );
 }
 
@@ -220,10 +235,7 @@ interface LoopDelayResult {
   p99Ms: number;
   maxMs: number;
 }
-const loop = new Map<string, LoopDelayResult[]>([['none', []], ['ours', []], ['stock', []]]);
-for (let r = 0; r < burstRuns; r++) {
-  for (const id of loop.keys()) loop.get(id)?.push(runScenario<LoopDelayResult>('loop-delay.ts', [id, '50000', quick ? '2' : '5']));
-}
+const loop = interleaved(['none', 'ours', 'stock'], burstRuns, (id) => runScenario<LoopDelayResult>('loop-delay.ts', [id, '50000', quick ? '2' : '5']));
 const p99 = (id: string) => median((loop.get(id) as LoopDelayResult[]).map((l) => l.p99Ms));
 say();
 say(`## Event-loop delay while logging 50000 events/s (timer every 10 ms; monitorEventLoopDelay; median of ${burstRuns})`);
