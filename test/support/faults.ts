@@ -6,11 +6,12 @@
  * Nothing here talks to anything but 127.0.0.1.
  */
 import { listenOnLoopback } from './listen.ts';
+import { expectAccounted } from './processing.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer as createNetServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -220,7 +221,7 @@ export function expectFaultInvariants(run: ChildRun, accepted: readonly unknown[
   if (stats === undefined) throw new Error('unreachable');
   const json = JSON.stringify(stats);
   const dropped = total(stats.dropped);
-  expect(stats.exported + dropped + stats.queued + stats.inFlight, `accounting identity: ${json}`).toBe(stats.emitted);
+  expectAccounted(stats);
   expect(stats.emitted, json).toBe(n);
   expect(stats.queued, json).toBe(0);
   expect(stats.inFlight, json).toBe(0);
@@ -274,25 +275,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     socket.on('close', () => sockets.delete(socket));
   };
 
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const s = createNetServer((client) => {
-        track(client);
-        const upstream = connect(target, '127.0.0.1');
-        track(upstream);
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.on('close', () => resetSocket(upstream));
-        upstream.on('close', () => resetSocket(client));
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        s.off('error', reject);
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
+  const listen = async (): Promise<void> => {
+    const s = createNetServer((client) => {
+      track(client);
+      const upstream = connect(target, '127.0.0.1');
+      track(upstream);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => resetSocket(upstream));
+      upstream.on('close', () => resetSocket(client));
     });
+    port = await listenOnLoopback(s, port); // the same port again after down()
+    server = s;
+  };
 
   const down = async (): Promise<void> => {
     const s = server;
