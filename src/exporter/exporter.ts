@@ -121,6 +121,11 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private pauseReason: 'unauthorized' | 'network' = 'unauthorized';
   /** Astralog asked (Retry-After) for no request before this time. */
   private throttledUntil = 0;
+  /**
+   * The number (counters.requests) of the latest request answered 2xx. A 401 to an earlier one is
+   * stale (answers on different sockets arrive in any order): the key has worked since.
+   */
+  private lastAcceptedRequest = 0;
   private readonly counters: Omit<ExporterStats, 'exportsInFlight'> = {
     requests: 0,
     retries: 0,
@@ -363,7 +368,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return this.fail(outcome, first, last, 'retriesExhausted');
-      this.counters.requests++;
+      const request = ++this.counters.requests;
       let response: TransportResponse;
       try {
         // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
@@ -388,13 +393,13 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
       const status = response.status;
       if (status >= 200 && status < 300) {
-        this.onAccepted();
+        this.onAccepted(request);
         outcome.delivered += count;
         this.counters.delivered += count;
         return;
       }
       if (status === 401 || status === 403) {
-        this.onUnauthorized(status);
+        this.onUnauthorized(status, request);
         return this.fail(outcome, first, last, 'unauthorized');
       }
       if (status === 400 || status === 413) {
@@ -478,7 +483,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.pauseReason = reason;
   }
 
-  private onUnauthorized(status: number): void {
+  private onUnauthorized(status: number, request: number): void {
+    if (request < this.lastAcceptedRequest) return; // stale: its records are retried, nothing pauses
     this.pause('unauthorized');
     reportOnce(
       `${this.id}:auth`,
@@ -487,7 +493,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     );
   }
 
-  private onAccepted(): void {
+  private onAccepted(request: number): void {
+    this.lastAcceptedRequest = Math.max(this.lastAcceptedRequest, request);
     if (this.pausedUntil === 0) return;
     this.pausedUntil = 0;
     if (this.pauseReason !== 'unauthorized') return;

@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogLogRecordExporter, PACKAGE_VERSION, type AstralogExporterOptions } from '../../src/index.ts';
 import { captureStderr, exportOnce, TEST_KEY } from '../support/exporting.ts';
 import { everyNth, sequence, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
+import { listenOnLoopback } from '../support/listen.ts';
 import { makeRecords } from '../support/records.ts';
 
 let receiver: Receiver;
@@ -218,6 +220,46 @@ describe('refusals', () => {
     await new Promise((r) => setTimeout(r, 350));
     expect((await exportOnce(exporter, makeRecords(2))).code).toBe(ExportResultCode.SUCCESS);
     expect(stderr.lines().join('')).toMatch(/accepted the API key again/);
+  });
+
+  it('a 401 that arrives after a later request was accepted neither pauses sending nor says the key was refused', async () => {
+    // The first request's 401 is held back until the second request has been answered 202, as
+    // answers on two sockets can arrive: the key worked in between.
+    let releaseFirst: (() => void) | undefined;
+    let requests = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const answer = (status: number) => res.writeHead(status, { 'content-type': 'application/json' }).end(status === 202 ? '{"status":"accepted"}' : '{"error":"unauthorized"}');
+        if (++requests === 1) releaseFirst = () => answer(401);
+        else {
+          answer(202);
+          res.on('finish', () =>
+            setTimeout(() => {
+              const release = releaseFirst;
+              releaseFirst = undefined; // once: later requests are answered 202 only
+              release?.();
+            }, 20),
+          );
+        }
+      });
+    });
+    const port = await listenOnLoopback(server);
+    try {
+      const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: `http://127.0.0.1:${port}`, authRetryIntervalMs: 60_000 });
+      exporters.push(exporter);
+      const first = exporter.exportRecords(makeRecords(2));
+      await new Promise((r) => setTimeout(r, 50)); // the first request is at the server
+      const second = await exporter.exportRecords(makeRecords(2));
+      expect(second.delivered).toBe(2);
+      expect(await first).toMatchObject({ delivered: 0, failed: [0, 1], failureReason: 'unauthorized' });
+      // Not paused: the next export goes out at once and is delivered.
+      expect((await exporter.exportRecords(makeRecords(1))).delivered).toBe(1);
+      expect(stderr.lines().join('')).not.toMatch(/refused the API key/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('reports an unexpected status once and does not retry it', async () => {
