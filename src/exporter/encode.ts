@@ -1,6 +1,7 @@
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { EncodedEvent } from './encoded-event.ts';
 import { JsonBuffer, jsonStringBytes, memberKeyBytes } from './json-buffer.ts';
 import { KeyRedactor } from './redact.ts';
 import { MemberKeys, SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
@@ -101,6 +102,7 @@ export class EventEncoder {
 
   /** Appends one event at `buf.pos`. */
   encodeInto(buf: JsonBuffer, record: ReadableLogRecord): void {
+    if (record instanceof EncodedEvent) return buf.raw(record.bytes); // encoded by an earlier export
     const start = buf.pos;
     const max = this.config.maxEventBytes;
     try {

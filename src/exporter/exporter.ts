@@ -1,8 +1,11 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
+import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
+import { EncodedEvent, type EncodedExport } from './encoded-event.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
 import { HttpTransport, TransportError, type TransportResponse } from './transport.ts';
@@ -64,6 +67,57 @@ interface EncodedBatch {
 
 function startOf(batch: EncodedBatch, i: number): number {
   return i === 0 ? BODY_OPEN.length : (batch.ends[i - 1] as number) + 1;
+}
+
+/**
+ * The encoded events of an export, held by the export itself and by its caller (startExport): the
+ * buffer goes back to the pool once both have released it.
+ */
+class KeptEvents implements EncodedExport {
+  readonly batch: EncodedBatch;
+  private readonly origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>;
+  private readonly recycle: (buf: JsonBuffer) => void;
+  private holders = 2;
+  private callerReleased = false;
+
+  constructor(batch: EncodedBatch, origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>, recycle: (buf: JsonBuffer) => void) {
+    this.batch = batch;
+    this.origin = origin;
+    this.recycle = recycle;
+  }
+
+  event(i: number): EncodedEvent {
+    const bytes = this.batch.buffer.bytes.subarray(startOf(this.batch, i), this.batch.ends[i]);
+    return new EncodedEvent(Buffer.from(bytes), this.origin);
+  }
+
+  /** The caller's release (once; later calls change nothing). */
+  release(): void {
+    if (this.callerReleased) return;
+    this.callerReleased = true;
+    this.drop();
+  }
+
+  /** The export's own release, when its last request has ended. */
+  endRun(): void {
+    this.drop();
+  }
+
+  private drop(): void {
+    if (--this.holders === 0) this.recycle(this.batch.buffer);
+  }
+}
+
+/** Where a batch's records come from, read defensively (records may be hostile objects). */
+function originOf(record: ReadableLogRecord | undefined): Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'> {
+  try {
+    const resource = record?.resource;
+    const scope = record?.instrumentationScope;
+    if (resource !== null && typeof resource === 'object' && scope !== null && typeof scope === 'object') return { resource, instrumentationScope: scope };
+  } catch {
+    // fall through
+  }
+  return { resource: emptyResource(), instrumentationScope: SDK_SCOPE };
 }
 
 /** One export under way: what it sends and how. */
@@ -177,26 +231,47 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * for a later attempt and count what was refused. Never rejects.
    */
   exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
-    if (this.shutdownPromise !== undefined) {
-      return Promise.resolve(allFailed(Array.isArray(records) ? records.length : 0, 'shutdown'));
-    }
+    const { outcome, encoded } = this.startExport(records, options);
+    encoded?.release(); // the export holds the bytes itself until it ends
+    return outcome;
+  }
+
+  /**
+   * Starts an export, encoding `records` before it returns: the caller may let go of them then, so
+   * that they die young instead of waiting for Astralog's answer. Their events stay readable through
+   * `encoded` (for another attempt, or a last delivery) until the caller releases it; the bytes are
+   * reused only once the export has ended too. `encoded` is undefined when nothing was encoded.
+   * Never throws; the outcome never rejects. @internal
+   */
+  startExport(records: readonly ReadableLogRecord[], options: ExportOptions = {}): { outcome: Promise<ExportOutcome>; encoded: EncodedExport | undefined } {
+    const n = Array.isArray(records) ? records.length : 0;
+    if (this.shutdownPromise !== undefined) return { outcome: Promise.resolve(allFailed(n, 'shutdown')), encoded: undefined };
     const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
-    const run = this.runExport(records, outcome, options.background === true).catch((error: unknown) => {
-      // Unreachable by design; never let a bug lose records silently.
-      reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-      const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length;
-      const alreadyFailed = new Set(outcome.failed);
-      for (let i = records.length - 1, missing = records.length - accounted; i >= 0 && missing > 0; i--) {
-        if (alreadyFailed.has(i)) continue;
-        outcome.failed.push(i);
-        missing--;
-      }
-      outcome.failureReason ??= 'network';
-      return outcome;
-    });
+    if (n === 0) return { outcome: Promise.resolve(outcome), encoded: undefined };
+    let kept: KeptEvents;
+    try {
+      kept = new KeptEvents(this.encodeBatch(records), originOf(records[0]), (buf) => this.releaseBuffer(buf));
+    } catch (error) {
+      return { outcome: Promise.resolve(this.unexpected(error, n, outcome)), encoded: undefined };
+    }
+    const run = this.runExport(kept, outcome, options.background === true).catch((error: unknown) => this.unexpected(error, n, outcome));
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
-    return run;
+    return { outcome: run, encoded: kept };
+  }
+
+  /** Unreachable by design; never let a bug lose records silently: what is not accounted for failed. */
+  private unexpected(error: unknown, n: number, outcome: ExportOutcome): ExportOutcome {
+    reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+    const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length;
+    const alreadyFailed = new Set(outcome.failed);
+    for (let i = n - 1, missing = n - accounted; i >= 0 && missing > 0; i--) {
+      if (alreadyFailed.has(i)) continue;
+      outcome.failed.push(i);
+      missing--;
+    }
+    outcome.failureReason ??= 'network';
+    return outcome;
   }
 
   /** Waits for the exports in flight (each is bounded by exportTimeoutMs). */
@@ -273,17 +348,15 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.transport.destroy();
   }
 
-  private async runExport(records: readonly ReadableLogRecord[], outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
-    if (!Array.isArray(records) || records.length === 0) return outcome;
-    const deadline = Date.now() + this.config.exportTimeoutMs;
-    const run: ExportRun = { batch: this.encodeBatch(records), deadline, keepProcessAlive: !background };
+  private async runExport(kept: KeptEvents, outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
+    const run: ExportRun = { batch: kept.batch, deadline: Date.now() + this.config.exportTimeoutMs, keepProcessAlive: !background };
     try {
       for (const [first, last] of this.chunkByRequestSize(run.batch)) {
         await this.sendEvents(run, first, last, outcome);
       }
     } finally {
       // Every request that used these bytes has ended (answered, failed, or its socket destroyed).
-      this.releaseBuffer(run.batch.buffer);
+      kept.endRun();
     }
     return outcome;
   }

@@ -3,6 +3,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { reportError } from '../diagnostics.ts';
+import type { EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome } from '../exporter/exporter.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
@@ -29,6 +30,8 @@ export interface ProcessorStats {
 /** An exporter that tells what became of each record (AstralogLogRecordExporter does). */
 interface DetailedExporter extends LogRecordExporter {
   exportRecords(records: readonly ReadableLogRecord[], options?: { background?: boolean }): Promise<ExportOutcome>;
+  /** exportRecords that encodes at once, so that the records can be let go (AstralogLogRecordExporter). */
+  startExport?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): { outcome: Promise<ExportOutcome>; encoded: EncodedExport | undefined };
   abortExports?(): void;
 }
 
@@ -41,7 +44,13 @@ interface RetryEntry {
 }
 
 interface Batch {
-  records: ReadableLogRecord[];
+  /** Let go once the exporter has encoded them (see `encoded`). */
+  records: ReadableLogRecord[] | undefined;
+  /** The exporter's encoded copy of the records, until the batch is settled. */
+  encoded: EncodedExport | undefined;
+  count: number;
+  /** The first record's resource, for the drop summary. */
+  resource: ReadableLogRecord['resource'] | undefined;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
   /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
@@ -155,7 +164,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     for (const batch of this.inFlight) {
       clearTimeout(batch.timer);
-      for (const record of batch.records) records.push(record);
+      // Its encoded copy is not released: the export may still be writing those bytes.
+      for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
     this.queue.shiftInto(this.queue.length, records);
@@ -189,7 +199,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /** Records in exports under way, and those handed over for a last delivery. */
   private recordsInFlight(): number {
     let n = this.handedOver;
-    for (const batch of this.inFlight) n += batch.records.length;
+    for (const batch of this.inFlight) n += batch.count;
     return n;
   }
 
@@ -267,7 +277,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     this.queue.shiftInto(max, records, sizes);
-    return { records, sizes, entries: undefined, minSeq, timer: undefined };
+    return { records, encoded: undefined, count: records.length, resource: resourceOf(records[0]), sizes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -275,28 +285,49 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), sizes: [], entries, minSeq, timer: undefined };
+    const records = entries.map((e) => e.record);
+    return { records, encoded: undefined, count: records.length, resource: resourceOf(records[0]), sizes: [], entries, minSeq, timer: undefined };
   }
 
   private startBatch(batch: Batch): void {
-    const n = batch.records.length;
+    const n = batch.count;
+    const records = batch.records ?? [];
     this.inFlight.add(batch);
     // Guard against an exporter that never calls back: its records are then counted as failed.
     batch.timer = setTimeout(() => this.complete(batch, allFailed(n, 'abandoned')), this.config.exportTimeoutMs + 1_000);
     batch.timer.unref();
     try {
-      if (this.detailed !== undefined) {
+      const detailed = this.detailed;
+      if (detailed !== undefined) {
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-        this.detailed.exportRecords(batch.records, { background: true }).then(
-          (outcome) => this.complete(batch, outcome),
+        let outcome: Promise<ExportOutcome>;
+        if (detailed.startExport !== undefined && batch.entries === undefined) {
+          // Encoded now: the records can die young instead of waiting for the answer (a retry
+          // batch's entries hold theirs anyway).
+          const started = detailed.startExport(records, { background: true });
+          outcome = started.outcome;
+          if (started.encoded !== undefined) {
+            batch.encoded = started.encoded;
+            batch.records = undefined;
+          }
+        } else {
+          outcome = detailed.exportRecords(records, { background: true });
+        }
+        outcome.then(
+          (o) => this.complete(batch, o),
           () => this.complete(batch, allFailed(n, 'foreign')),
         );
       } else {
-        this.exporter.export(batch.records, (result) => this.complete(batch, outcomeOf(result, n)));
+        this.exporter.export(records, (result) => this.complete(batch, outcomeOf(result, n)));
       }
     } catch {
       this.complete(batch, allFailed(n, 'foreign'));
     }
+  }
+
+  /** Record i of a batch: itself, or its encoded copy once the record was let go. */
+  private recordOf(batch: Batch, i: number): ReadableLogRecord {
+    return batch.records?.[i] ?? (batch.encoded as EncodedExport).event(i);
   }
 
   private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
@@ -307,6 +338,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } catch (error) {
       reportError(`processor accounting failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+    batch.encoded?.release();
     this.pump();
   }
 
@@ -319,7 +351,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       this.backOff(outcome.retryAfterMs);
       for (const i of outcome.failed) {
         const entry = batch.entries?.[i] ?? {
-          record: batch.records[i] as ReadableLogRecord,
+          record: this.recordOf(batch, i),
           bytes: batch.sizes[i] as number,
           seq: batch.minSeq + i,
           attempts: 0,
@@ -329,7 +361,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } else if (outcome.delivered > 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
-      this.lastResource = resourceOf(batch.records[0]) ?? this.lastResource;
+      this.lastResource = batch.resource ?? this.lastResource;
       this.sendDropSummary();
     }
   }
@@ -474,7 +506,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       }),
     ]);
     clearTimeout(timer);
-    for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.records.length, 'shutdown'));
+    for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));
     this.drops.flushWarning();
   }
 }

@@ -5,6 +5,7 @@ import { AstralogLogRecordExporter, PACKAGE_VERSION, type AstralogExporterOption
 import { captureStderr, exportOnce, TEST_KEY } from '../support/exporting.ts';
 import { everyNth, sequence, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
 import { listenOnLoopback } from '../support/listen.ts';
+import type { EncodedEvent } from '../../src/exporter/encoded-event.ts';
 import { makeRecords } from '../support/records.ts';
 
 let receiver: Receiver;
@@ -72,6 +73,20 @@ describe('delivery', () => {
     expect(receiver.requests.length).toBeGreaterThan(3);
     for (const r of receiver.requests) expect(r.rawBody.length).toBeLessThanOrEqual(16 * 1024);
     expect(seqs()).toEqual([...Array(40).keys()]);
+  });
+
+  it('keeps the encoded events of an export readable until its caller releases them, even after it ended', async () => {
+    const exporter = exporterFor();
+    const first = exporter.startExport(makeRecords(3));
+    expect((await first.outcome).delivered).toBe(3);
+    // The export has ended; its buffer must not be reused while the caller still holds the events.
+    await exporter.exportRecords(makeRecords(3, { body: 'another batch' }, 100));
+    const again = [0, 1, 2].map((i) => first.encoded?.event(i) as EncodedEvent);
+    first.encoded?.release();
+    await exporter.exportRecords(again);
+    const events = receiver.accepted as Event[];
+    expect(events.slice(6).map((e) => e.metadata.seq)).toEqual([0, 1, 2]);
+    expect(events.slice(6)).toEqual(events.slice(0, 3));
   });
 });
 

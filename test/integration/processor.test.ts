@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { total } from '../../src/processor/drop-report.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
@@ -96,4 +98,55 @@ describe('processor + exporter against a loopback receiver', () => {
     expect(Date.now() - started).toBeLessThan(300 + 1000);
     expect(processor.stats()).toMatchObject({ emitted: 1000, exported: 0, queued: 0, inFlight: 0, dropped: { shutdown: 1000 } });
   });
+
+  it('lets records go once they are encoded; a failed export goes out again byte for byte', async () => {
+    let refuse = true;
+    receiver.setBehaviour(() => (refuse ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 150 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 50, exportTimeoutMs: 150 });
+    const p = processor;
+    const refs = ((): Array<WeakRef<object>> => {
+      const records = makeRecords(50, { attributes: { big: 'x'.repeat(1000) } });
+      for (const r of records) p.onEmit(r);
+      return records.map((r) => new WeakRef(r));
+    })();
+    await receiver.waitForRequests(1);
+    const firstBody = receiver.requests[0]?.bodyText;
+    await collectGarbage();
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0); // held only as encoded events
+    await tick(400); // the exports ran out of time: the events are kept for another attempt
+    expect(p.stats()).toMatchObject({ exported: 0, dropped: { exportFailed: 0, queueFull: 0 } });
+    expectAccounted(p.stats());
+    refuse = false;
+    await receiver.waitForEvents(50, 5_000);
+    expect(receiver.requests.at(-1)?.bodyText).toBe(firstBody);
+    await p.forceFlush();
+    expect(userSeqs()).toEqual([...Array(50).keys()]);
+    expect(p.stats()).toMatchObject({ emitted: 50, exported: 50, queued: 0, inFlight: 0 });
+  });
+
+  it('hands over the records of exports in flight, from their encoded events, for a last delivery', async () => {
+    receiver.setBehaviour(() => ({ kind: 'blackhole' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10 });
+    for (const r of makeRecords(25)) processor.onEmit(r);
+    await receiver.waitForRequests(2); // two batches stuck in the black hole, 5 records queued
+    const handed = processor.handOverPending();
+    expect(handed).toHaveLength(25);
+    const delivery = exporter.prepareSyncDelivery(handed);
+    const events = delivery.bodies.flatMap((b) => (JSON.parse(b.toString('utf8')) as { events: Event[] }).events);
+    expect(events.map((e) => e.metadata.seq)).toEqual([...Array(25).keys()]);
+    processor.settleHandedOver(25);
+    expect(processor.stats()).toMatchObject({ emitted: 25, exported: 25, queued: 0, inFlight: 0 });
+  });
 });
+
+/** A full collection, for tests that check what is still referenced. */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await tick(0);
+  gc();
+  await tick(0);
+  gc();
+}

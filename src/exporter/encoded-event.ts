@@ -1,0 +1,46 @@
+import type { HrTime } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+
+/**
+ * One event as this SDK's exporter already encoded it, standing in for a record that was let go
+ * once encoded (so that records die young instead of waiting for Astralog's answer). The exporter
+ * writes its bytes as they are; the record fields only say where it came from.
+ */
+export class EncodedEvent implements ReadableLogRecord {
+  /** The event's JSON, as in a request body. */
+  readonly bytes: Buffer;
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+
+  constructor(bytes: Buffer, origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>) {
+    this.bytes = bytes;
+    this.resource = origin.resource;
+    this.instrumentationScope = origin.instrumentationScope;
+  }
+
+  get hrTime(): HrTime {
+    return [0, 0];
+  }
+
+  get hrTimeObserved(): HrTime {
+    return [0, 0];
+  }
+
+  get attributes(): Record<string, never> {
+    return {};
+  }
+
+  get droppedAttributesCount(): number {
+    return 0;
+  }
+}
+
+/** The encoded events of one export, readable until released (see AstralogLogRecordExporter.startExport). */
+export interface EncodedExport {
+  /** Event i of the export, copied out, for another attempt or a last delivery. */
+  event(i: number): EncodedEvent;
+  /** Its events are no longer needed: their bytes may be reused once the export has ended too. */
+  release(): void;
+}
