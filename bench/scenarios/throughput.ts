@@ -32,8 +32,15 @@ function ours(): Contender {
   const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench', maxQueueSize: Math.max(200_000, events), maxQueueBytes: 2 ** 30 });
   const contender: Contender = { log: (i) => log.info('user logged in', loginAttributes(i)), finish: () => log.close() };
   if (pipeline !== 'ours-records' && pipeline !== 'ours-encoded') return contender;
-  cutShort(log, pipeline);
-  return { ...contender, exported: () => log.stats().exported };
+  const reachedCut = cutShort(log, pipeline);
+  return {
+    ...contender,
+    exported: () => {
+      // A pipeline that goes around the stubs must stop the bench too.
+      if (reachedCut() === 0) throw new Error(`cutShort: no batch reached the ${pipeline} cut`);
+      return log.stats().exported;
+    },
+  };
 }
 
 /**
@@ -42,18 +49,25 @@ function ours(): Contender {
  * 'ours-encoded' encodes each batch into a request body, then answers 202 without sending it.
  * Delivered then means "reached the cut" (the client's own count): the cost up to there is measured.
  */
-function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): void {
+function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): () => number {
   const exporter = (log as unknown as { exporter: Record<string, unknown> }).exporter;
+  let reached = 0;
   // A renamed private part must stop the bench, not let it measure the whole pipeline unnoticed.
-  const replace = (owner: Record<string, unknown> | undefined, name: string, stub: unknown) => {
+  const replace = <A extends unknown[], R>(owner: Record<string, unknown> | undefined, name: string, stub: (...args: A) => R) => {
     if (typeof owner?.[name] !== 'function') throw new Error(`cutShort: ${name} is not where the bench expects it`);
-    owner[name] = stub;
+    owner[name] = (...args: A): R => {
+      reached++;
+      return stub(...args);
+    };
   };
   if (stage === 'ours-records') {
-    replace(exporter, 'exportRecords', async (records: unknown[]) => ({ delivered: records.length, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined }));
+    const delivered = (records: unknown[]) => ({ delivered: records.length, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined });
+    replace(exporter, 'startExport', (records: unknown[]) => ({ outcome: Promise.resolve(delivered(records)), encoded: undefined }));
+    replace(exporter, 'exportRecords', async (records: unknown[]) => delivered(records));
   } else {
     replace(exporter?.transport as Record<string, unknown> | undefined, 'send', async () => ({ status: 202, retryAfter: undefined, body: '' }));
   }
+  return () => reached;
 }
 
 function stock(): Contender {
