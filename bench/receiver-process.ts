@@ -64,4 +64,7 @@ process.on('message', (message) => {
   if (message === 'count') process.send?.({ accepted });
   if (message === 'close') void close().then(() => process.exit(0));
 });
+// A scenario that died (a failed check throws) must not leave its receiver behind, holding the
+// bench's output pipe open until its timeout.
+process.on('disconnect', () => void close().then(() => process.exit(0)));
 process.send?.({ ready: true, url });
