@@ -11,7 +11,7 @@ import { listenOnLoopback } from '../../test/support/listen.ts';
 import { ACCEPTED_BODY, checkHeaders, DRAIN_PATH } from '../../src/receiver/contract.ts';
 
 const scenario = process.argv[2];
-const calls = Number(process.argv[3] ?? 200_000);
+const calls = Number(process.argv[3] ?? 1_000_000);
 const CHUNK = 500;
 const WARMUP = 20_000;
 
