@@ -151,10 +151,17 @@ export class JsonBuffer {
   }
 }
 
-/** Decimal digits of a non-negative int32. */
+const POWERS_OF_TEN = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/**
+ * Decimal digits of a non-negative int32, from its bit length (log10(2) ≈ 1233 / 4096) and one
+ * comparison. Without a branch per magnitude: each magnitude first seen after V8 had optimised the
+ * encoder (counters growing past 99, 999, …) threw that code away.
+ */
 function digitCount(v: number): number {
-  if (v < 100_000) return v < 100 ? (v < 10 ? 1 : 2) : v < 1000 ? 3 : v < 10_000 ? 4 : 5;
-  return v < 10_000_000 ? (v < 1_000_000 ? 6 : 7) : v < 100_000_000 ? 8 : v < 1_000_000_000 ? 9 : 10;
+  const w = v | 1; // 0 has one digit, like 1; no power of ten is odd, so no boundary moves
+  const guess = ((32 - Math.clz32(w)) * 1233) >>> 12;
+  return w >= (POWERS_OF_TEN[guess] as number) ? guess + 1 : guess;
 }
 
 /** The UTF-8 bytes of a JSON string literal, for fragments encoded once and reused. */

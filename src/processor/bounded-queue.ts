@@ -44,7 +44,7 @@ export class BoundedQueue<T> {
     this.budget = budget;
     // Start small and double: a quiet service should not pay for a 100k-slot buffer.
     const initial = Math.min(budget.maxItems, 1024);
-    this.items = new Array<T | undefined>(initial);
+    this.items = emptySlots<T>(initial);
     this.sizes = new Float64Array(initial);
   }
 
@@ -96,7 +96,7 @@ export class BoundedQueue<T> {
   private grow(): void {
     const capacity = this.items.length;
     const next = Math.min(this.budget.maxItems, Math.max(16, capacity * 2));
-    const items = new Array<T | undefined>(next);
+    const items = emptySlots<T>(next);
     const sizes = new Float64Array(next);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % capacity;
@@ -107,4 +107,13 @@ export class BoundedQueue<T> {
     this.sizes = sizes;
     this.head = 0;
   }
+}
+
+/**
+ * Slots for a ring: filled, so that every ring array has the same shape (V8 elements kind) from the
+ * start. A fresh holey array had another, and replacing the ring with it on growth threw away the
+ * optimised code that reads the ring (shiftInto) to compile it again.
+ */
+function emptySlots<T>(n: number): Array<T | undefined> {
+  return new Array<T | undefined>(n).fill(undefined);
 }
