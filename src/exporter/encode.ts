@@ -102,7 +102,7 @@ export class EventEncoder {
 
   /** Appends one event at `buf.pos`. */
   encodeInto(buf: JsonBuffer, record: ReadableLogRecord): void {
-    if (record instanceof EncodedEvent) return buf.raw(record.bytes); // encoded by an earlier export
+    if (EncodedEvent.is(record)) return buf.raw(record.bytes); // encoded by an earlier export
     const start = buf.pos;
     const max = this.config.maxEventBytes;
     try {

@@ -9,15 +9,27 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
  * writes its bytes as they are; the record fields only say where it came from.
  */
 export class EncodedEvent implements ReadableLogRecord {
-  /** The event's JSON, as in a request body. */
-  readonly bytes: Buffer;
+  readonly #bytes: Buffer;
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
 
   constructor(bytes: Buffer, origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>) {
-    this.bytes = bytes;
+    this.#bytes = bytes;
     this.resource = origin.resource;
     this.instrumentationScope = origin.instrumentationScope;
+  }
+
+  /**
+   * Whether `record` is one. A brand check: unlike instanceof, no Proxy trap runs, so a hostile
+   * record (a revoked Proxy) cannot make it throw.
+   */
+  static is(record: unknown): record is EncodedEvent {
+    return typeof record === 'object' && record !== null && #bytes in record;
+  }
+
+  /** The event's JSON, as in a request body. */
+  get bytes(): Buffer {
+    return this.#bytes;
   }
 
   get hrTime(): HrTime {

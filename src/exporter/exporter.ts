@@ -59,7 +59,7 @@ const BODY_CLOSE_BYTES = Buffer.from(BODY_CLOSE);
 
 /** A batch encoded once: request-framed bytes (`buffer.bytes` up to `buffer.pos`) and where each event ends. */
 interface EncodedBatch {
-  /** Where the bytes live; back to the pool once the export has ended. */
+  /** Where the bytes live; back to the pool once the export has ended and its caller let go (KeptEvents). */
   buffer: JsonBuffer;
   /** Event i ends at ends[i]; it starts after the opening, or after the comma that follows event i-1. */
   ends: number[];
@@ -87,8 +87,13 @@ class KeptEvents implements EncodedExport {
   }
 
   event(i: number): EncodedEvent {
-    const bytes = this.batch.buffer.bytes.subarray(startOf(this.batch, i), this.batch.ends[i]);
-    return new EncodedEvent(Buffer.from(bytes), this.origin);
+    if (this.callerReleased) throw new Error('the encoded events of this export were released');
+    const from = startOf(this.batch, i);
+    // Its own memory: a small Buffer.from() would be a slice of Node's shared 8 KiB pool, which a
+    // record kept for retry would hold whole.
+    const bytes = Buffer.allocUnsafeSlow((this.batch.ends[i] as number) - from);
+    this.batch.buffer.bytes.copy(bytes, 0, from, this.batch.ends[i]);
+    return new EncodedEvent(bytes, this.origin);
   }
 
   /** The caller's release (once; later calls change nothing). */
@@ -110,14 +115,15 @@ class KeptEvents implements EncodedExport {
 
 /** Where a batch's records come from, read defensively (records may be hostile objects). */
 function originOf(record: ReadableLogRecord | undefined): Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'> {
-  try {
-    const resource = record?.resource;
-    const scope = record?.instrumentationScope;
-    if (resource !== null && typeof resource === 'object' && scope !== null && typeof scope === 'object') return { resource, instrumentationScope: scope };
-  } catch {
-    // fall through
-  }
-  return { resource: emptyResource(), instrumentationScope: SDK_SCOPE };
+  const read = <K extends 'resource' | 'instrumentationScope'>(key: K): ReadableLogRecord[K] | undefined => {
+    try {
+      const value = record?.[key];
+      return value !== null && typeof value === 'object' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { resource: read('resource') ?? emptyResource(), instrumentationScope: read('instrumentationScope') ?? SDK_SCOPE };
 }
 
 /** One export under way: what it sends and how. */

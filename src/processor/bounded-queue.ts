@@ -110,9 +110,9 @@ export class BoundedQueue<T> {
 }
 
 /**
- * Slots for a ring: filled, so that every ring array has the same shape (V8 elements kind) from the
- * start. A fresh holey array had another, and replacing the ring with it on growth threw away the
- * optimised code that reads the ring (shiftInto) to compile it again.
+ * Slots for a ring: filled, so that every ring array has the same shape (V8's packed elements kind)
+ * from the start. A fresh `new Array(n)` had another (holey, small integers), and replacing the ring
+ * with one on growth threw away the optimised code that reads the ring (shiftInto).
  */
 function emptySlots<T>(n: number): Array<T | undefined> {
   return new Array<T | undefined>(n).fill(undefined);

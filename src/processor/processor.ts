@@ -164,8 +164,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     for (const batch of this.inFlight) {
       clearTimeout(batch.timer);
-      // Its encoded copy is not released: the export may still be writing those bytes.
       for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
+      batch.encoded?.release(); // copied out: the export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
     this.queue.shiftInto(this.queue.length, records);
@@ -213,7 +213,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * A full batch starts exporting when the caller's current task ends (a microtask), not on a later
    * turn of the event loop: between the two, V8 runs its idle-time scavenge, which found the batch's
    * records alive, copied them, and grew the young generation. The fresh pages cost the calls that
-   * followed about 150-200 ns each (bench hot path, Logger.emit through this processor).
+   * followed about 150-200 ns each (bench hot path, Logger.emit through this processor). The
+   * encoding then runs before the caller's later promise continuations, not after pending I/O
+   * (the stock processor exports inside onEmit itself).
    */
   private schedulePump(): void {
     if (this.pumpScheduled || this.inFlight.size >= this.config.maxConcurrentExports) return;
@@ -349,6 +351,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const reason: FailureReason = outcome.failureReason ?? 'foreign';
     if (outcome.failed.length > 0) {
       this.backOff(outcome.retryAfterMs);
+      // Not to be sent again: an abandoned export may still land (resending could duplicate), and
+      // a shut-down exporter sends nothing.
+      if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
+      if (reason === 'abandoned') return this.drop('exportFailed', outcome.failed.length);
       for (const i of outcome.failed) {
         const entry = batch.entries?.[i] ?? {
           record: this.recordOf(batch, i),
@@ -368,9 +374,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
   private keepForRetry(entry: RetryEntry, reason: FailureReason): void {
-    if (reason === 'shutdown') return this.drop('shutdown', 1);
-    // An abandoned export may still land: resending it could duplicate, so it is not retried.
-    if (reason === 'abandoned') return this.drop('exportFailed', 1);
     // A paused key is not an attempt: those records wait as long as the bounds allow.
     if (reason !== 'unauthorized') entry.attempts++;
     if (this.detailed === undefined && entry.attempts >= MAX_ATTEMPTS_WITHOUT_DETAIL) return this.drop('exportFailed', 1);

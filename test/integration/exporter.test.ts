@@ -88,6 +88,18 @@ describe('delivery', () => {
     expect(events.slice(6).map((e) => e.metadata.seq)).toEqual([0, 1, 2]);
     expect(events.slice(6)).toEqual(events.slice(0, 3));
   });
+
+  it('sends a batch holding a record that cannot even be inspected (a revoked Proxy): that one as a placeholder event', async () => {
+    const exporter = exporterFor();
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const records = makeRecords(4);
+    records.splice(2, 0, revoked.proxy as never);
+    expect((await exporter.exportRecords(records)).delivered).toBe(5);
+    const events = receiver.accepted as Event[];
+    expect(events.map((e) => e.metadata.seq)).toEqual([0, 1, undefined, 2, 3]);
+    expect(events[2]?.message).toMatch(/could not be encoded/);
+  });
 });
 
 describe('retries', () => {
