@@ -16,6 +16,16 @@ export interface RecordOrigin {
   readonly instrumentationScope: InstrumentationScope;
 }
 
+/** A record's resource or scope, read defensively (records may be hostile objects): undefined unless an object. */
+export function originField<K extends keyof RecordOrigin>(record: ReadableLogRecord | undefined, key: K): RecordOrigin[K] | undefined {
+  try {
+    const value = record?.[key];
+    return value !== null && typeof value === 'object' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A log record made by this SDK itself (client calls, drop summaries), handed straight to the
  * processor: cheaper than the OTel Logger's record, and free of its attribute validation, which

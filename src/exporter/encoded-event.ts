@@ -2,6 +2,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { RecordOrigin } from '../record.ts';
 
 /**
  * One event as this SDK's exporter already encoded it, standing in for a record that was let go
@@ -13,7 +14,7 @@ export class EncodedEvent implements ReadableLogRecord {
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
 
-  constructor(bytes: Buffer, origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>) {
+  constructor(bytes: Buffer, origin: RecordOrigin) {
     this.#bytes = bytes;
     this.resource = origin.resource;
     this.instrumentationScope = origin.instrumentationScope;
@@ -51,6 +52,8 @@ export class EncodedEvent implements ReadableLogRecord {
 
 /** The encoded events of one export, readable until released (see AstralogLogRecordExporter.startExport). */
 export interface EncodedExport {
+  /** The first record's resource, when it had one. */
+  readonly resource: Resource | undefined;
   /** Event i of the export, copied out, for another attempt or a last delivery. */
   event(i: number): EncodedEvent;
   /** Its events are no longer needed: their bytes may be reused once the export has ended too. */

@@ -1,8 +1,10 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { emptyResource } from '@opentelemetry/resources';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
+import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
 import { EncodedEvent, type EncodedExport } from './encoded-event.ts';
@@ -75,14 +77,16 @@ function startOf(batch: EncodedBatch, i: number): number {
  */
 class KeptEvents implements EncodedExport {
   readonly batch: EncodedBatch;
-  private readonly origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>;
+  readonly resource: Resource | undefined;
+  private readonly scope: InstrumentationScope | undefined;
   private readonly recycle: (buf: JsonBuffer) => void;
   private holders = 2;
   private callerReleased = false;
 
-  constructor(batch: EncodedBatch, origin: Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'>, recycle: (buf: JsonBuffer) => void) {
+  constructor(batch: EncodedBatch, first: ReadableLogRecord | undefined, recycle: (buf: JsonBuffer) => void) {
     this.batch = batch;
-    this.origin = origin;
+    this.resource = originField(first, 'resource');
+    this.scope = originField(first, 'instrumentationScope');
     this.recycle = recycle;
   }
 
@@ -93,7 +97,7 @@ class KeptEvents implements EncodedExport {
     // record kept for retry would hold whole.
     const bytes = Buffer.allocUnsafeSlow((this.batch.ends[i] as number) - from);
     this.batch.buffer.bytes.copy(bytes, 0, from, this.batch.ends[i]);
-    return new EncodedEvent(bytes, this.origin);
+    return new EncodedEvent(bytes, { resource: this.resource ?? emptyResource(), instrumentationScope: this.scope ?? SDK_SCOPE });
   }
 
   /** The caller's release (once; later calls change nothing). */
@@ -111,19 +115,6 @@ class KeptEvents implements EncodedExport {
   private drop(): void {
     if (--this.holders === 0) this.recycle(this.batch.buffer);
   }
-}
-
-/** Where a batch's records come from, read defensively (records may be hostile objects). */
-function originOf(record: ReadableLogRecord | undefined): Pick<ReadableLogRecord, 'resource' | 'instrumentationScope'> {
-  const read = <K extends 'resource' | 'instrumentationScope'>(key: K): ReadableLogRecord[K] | undefined => {
-    try {
-      const value = record?.[key];
-      return value !== null && typeof value === 'object' ? value : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  return { resource: read('resource') ?? emptyResource(), instrumentationScope: read('instrumentationScope') ?? SDK_SCOPE };
 }
 
 /** One export under way: what it sends and how. */
@@ -256,7 +247,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     if (n === 0) return { outcome: Promise.resolve(outcome), encoded: undefined };
     let kept: KeptEvents;
     try {
-      kept = new KeptEvents(this.encodeBatch(records), originOf(records[0]), (buf) => this.releaseBuffer(buf));
+      kept = new KeptEvents(this.encodeBatch(records), records[0], (buf) => this.releaseBuffer(buf));
     } catch (error) {
       return { outcome: Promise.resolve(this.unexpected(error, n, outcome)), encoded: undefined };
     }

@@ -5,7 +5,7 @@ import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, ty
 import { reportError } from '../diagnostics.ts';
 import type { EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome } from '../exporter/exporter.ts';
-import { AstralogLogRecord } from '../record.ts';
+import { AstralogLogRecord, originField } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
@@ -49,8 +49,6 @@ interface Batch {
   /** The exporter's encoded copy of the records, until the batch is settled. */
   encoded: EncodedExport | undefined;
   count: number;
-  /** The first record's resource, for the drop summary. */
-  resource: ReadableLogRecord['resource'] | undefined;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
   /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
@@ -279,7 +277,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     this.queue.shiftInto(max, records, sizes);
-    return { records, encoded: undefined, count: records.length, resource: resourceOf(records[0]), sizes, entries: undefined, minSeq, timer: undefined };
+    return { records, encoded: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -287,8 +285,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    const records = entries.map((e) => e.record);
-    return { records, encoded: undefined, count: records.length, resource: resourceOf(records[0]), sizes: [], entries, minSeq, timer: undefined };
+    return { records: entries.map((e) => e.record), encoded: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
   }
 
   private startBatch(batch: Batch): void {
@@ -303,9 +300,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (detailed !== undefined) {
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
         let outcome: Promise<ExportOutcome>;
-        if (detailed.startExport !== undefined && batch.entries === undefined) {
-          // Encoded now: the records can die young instead of waiting for the answer (a retry
-          // batch's entries hold theirs anyway).
+        if (detailed.startExport !== undefined) {
+          // Encoded now: the records can die young instead of waiting for the answer.
           const started = detailed.startExport(records, { background: true });
           outcome = started.outcome;
           if (started.encoded !== undefined) {
@@ -367,7 +363,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } else if (outcome.delivered > 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
-      this.lastResource = batch.resource ?? this.lastResource;
+      const resource = batch.records !== undefined ? originField(batch.records[0], 'resource') : batch.encoded?.resource;
+      this.lastResource = resource ?? this.lastResource;
       this.sendDropSummary();
     }
   }
@@ -511,16 +508,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     clearTimeout(timer);
     for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));
     this.drops.flushWarning();
-  }
-}
-
-/** The resource of a record, read defensively (records may be hostile objects). */
-function resourceOf(record: ReadableLogRecord | undefined): ReadableLogRecord['resource'] | undefined {
-  try {
-    const resource = record?.resource;
-    return resource !== null && typeof resource === 'object' ? resource : undefined;
-  } catch {
-    return undefined;
   }
 }
 
