@@ -62,7 +62,7 @@ function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): () => nu
   };
   if (stage === 'ours-records') {
     const delivered = { rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
-    replace(exporter, 'startExport', (records: unknown[]) => ({ outcome: Promise.resolve({ ...delivered, delivered: records.length }), encoded: undefined }));
+    replace(exporter, 'prepareExport', (records: unknown[]) => ({ start: () => Promise.resolve({ ...delivered, delivered: records.length }), encoded: undefined }));
   } else {
     replace(exporter?.transport as Record<string, unknown> | undefined, 'send', async () => ({ status: 202, retryAfter: undefined, body: '' }));
   }

@@ -50,7 +50,7 @@ export class EncodedEvent implements ReadableLogRecord {
   }
 }
 
-/** The encoded events of one export, readable until released (see AstralogLogRecordExporter.startExport). */
+/** The encoded events of one export, readable until released (see AstralogLogRecordExporter.prepareExport). */
 export interface EncodedExport {
   /** The first record's resource, when it had one. */
   readonly resource: Resource | undefined;

@@ -72,15 +72,15 @@ function startOf(batch: EncodedBatch, i: number): number {
 }
 
 /**
- * The encoded events of an export, held by the export itself and by its caller (startExport): the
- * buffer goes back to the pool once both have released it.
+ * The encoded events of an export, held by its caller (prepareExport) and, once it has started, by
+ * the export itself: the buffer goes back to the pool once every holder has released it.
  */
 class KeptEvents implements EncodedExport {
   readonly batch: EncodedBatch;
   readonly resource: Resource | undefined;
   private readonly scope: InstrumentationScope | undefined;
   private readonly recycle: (buf: JsonBuffer) => void;
-  private holders = 2;
+  private holders = 1;
   private callerReleased = false;
 
   constructor(batch: EncodedBatch, first: ReadableLogRecord | undefined, recycle: (buf: JsonBuffer) => void) {
@@ -107,7 +107,11 @@ class KeptEvents implements EncodedExport {
     this.drop();
   }
 
-  /** The export's own release, when its last request has ended. */
+  /** The export's own hold, from its start until its last request has ended (endRun). */
+  startRun(): void {
+    this.holders++;
+  }
+
   endRun(): void {
     this.drop();
   }
@@ -115,6 +119,14 @@ class KeptEvents implements EncodedExport {
   private drop(): void {
     if (--this.holders === 0) this.recycle(this.batch.buffer);
   }
+}
+
+/** An export encoded and ready to send: `start` sends it (once); `encoded` holds its events meanwhile. */
+export interface PreparedExport {
+  /** Undefined when nothing was encoded (no records, an exporter shut down, an encoding failure). */
+  readonly encoded: EncodedExport | undefined;
+  /** Sends the events (the first call only) and tells what became of each. Never rejects. */
+  start(): Promise<ExportOutcome>;
 }
 
 /** One export under way: what it sends and how. */
@@ -228,33 +240,43 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * for a later attempt and count what was refused. Never rejects.
    */
   exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
-    const { outcome, encoded } = this.startExport(records, options);
-    encoded?.release(); // the export holds the bytes itself until it ends
+    const prepared = this.prepareExport(records, options);
+    const outcome = prepared.start();
+    prepared.encoded?.release(); // the export holds the bytes itself until it ends
     return outcome;
   }
 
   /**
-   * Starts an export, encoding `records` before it returns: the caller may let go of them then, so
-   * that they die young instead of waiting for Astralog's answer. Their events stay readable through
-   * `encoded` (for another attempt, or a last delivery) until the caller releases it; the bytes are
-   * reused only once the export has ended too. `encoded` is undefined when nothing was encoded.
-   * Never throws; the outcome never rejects. @internal
+   * Encodes `records` now and sends them when `start` is called: the caller may let go of the
+   * records at once, so that they die young instead of waiting for a free connection and for
+   * Astralog's answer. Their events stay readable through `encoded` (for another attempt, or a last
+   * delivery) until the caller releases it; the bytes are reused only once the export has ended too.
+   * An export never started is let go by releasing `encoded`. Never throws. @internal
    */
-  startExport(records: readonly ReadableLogRecord[], options: ExportOptions = {}): { outcome: Promise<ExportOutcome>; encoded: EncodedExport | undefined } {
+  prepareExport(records: readonly ReadableLogRecord[], options: ExportOptions = {}): PreparedExport {
     const n = Array.isArray(records) ? records.length : 0;
-    if (this.shutdownPromise !== undefined) return { outcome: Promise.resolve(allFailed(n, 'shutdown')), encoded: undefined };
     const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
-    if (n === 0) return { outcome: Promise.resolve(outcome), encoded: undefined };
+    if (this.shutdownPromise !== undefined) return settledExport(allFailed(n, 'shutdown'));
+    if (n === 0) return settledExport(outcome);
     let kept: KeptEvents;
     try {
       kept = new KeptEvents(this.encodeBatch(records), records[0], (buf) => this.releaseBuffer(buf));
     } catch (error) {
-      return { outcome: Promise.resolve(this.unexpected(error, n, outcome)), encoded: undefined };
+      return settledExport(this.unexpected(error, n, outcome));
     }
-    const run = this.runExport(kept, outcome, options.background === true).catch((error: unknown) => this.unexpected(error, n, outcome));
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
-    return { outcome: run, encoded: kept };
+    let run: Promise<ExportOutcome> | undefined;
+    const start = (): Promise<ExportOutcome> => {
+      if (run !== undefined) return run;
+      // Shut down meanwhile: the events are not sent (the caller still releases them).
+      if (this.shutdownPromise !== undefined) return (run = Promise.resolve(allFailed(n, 'shutdown')));
+      kept.startRun();
+      const started = this.runExport(kept, outcome, options.background === true).catch((error: unknown) => this.unexpected(error, n, outcome));
+      run = started;
+      this.inFlight.add(started);
+      void started.finally(() => this.inFlight.delete(started));
+      return started;
+    };
+    return { encoded: kept, start };
   }
 
   /** Unreachable by design; never let a bug lose records silently: what is not accounted for failed. */
@@ -627,4 +649,10 @@ function describeError(error: unknown): string {
 function snippet(body: string): string {
   const text = body.trim();
   return text === '' ? '' : `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}
+
+/** An export with nothing to send: its outcome is known already. */
+function settledExport(outcome: ExportOutcome): PreparedExport {
+  const settled = Promise.resolve(outcome);
+  return { encoded: undefined, start: () => settled };
 }

@@ -15,8 +15,8 @@ export class QueueBudget {
     return this.items < this.maxItems && this.bytes + bytes <= this.maxBytes;
   }
 
-  take(bytes: number): void {
-    this.items++;
+  take(bytes: number, items = 1): void {
+    this.items += items;
     this.bytes += bytes;
   }
 

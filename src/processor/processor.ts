@@ -4,7 +4,7 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { reportError } from '../diagnostics.ts';
 import type { EncodedExport } from '../exporter/encoded-event.ts';
-import { allFailed, type ExportFailureReason, type ExportOutcome } from '../exporter/exporter.ts';
+import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { AstralogLogRecord, originField } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
@@ -30,8 +30,8 @@ export interface ProcessorStats {
 /** An exporter that tells what became of each record (AstralogLogRecordExporter does). */
 interface DetailedExporter extends LogRecordExporter {
   exportRecords(records: readonly ReadableLogRecord[], options?: { background?: boolean }): Promise<ExportOutcome>;
-  /** exportRecords that encodes at once, so that the records can be let go (AstralogLogRecordExporter). */
-  startExport?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): { outcome: Promise<ExportOutcome>; encoded: EncodedExport | undefined };
+  /** Encodes at once and sends later, so that the records can be let go (AstralogLogRecordExporter). */
+  prepareExport?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): PreparedExport;
   abortExports?(): void;
 }
 
@@ -48,6 +48,8 @@ interface Batch {
   records: ReadableLogRecord[] | undefined;
   /** The exporter's encoded copy of the records, until the batch is settled. */
   encoded: EncodedExport | undefined;
+  /** Sends the encoded batch (set once the exporter has encoded it). */
+  start: PreparedExport['start'] | undefined;
   count: number;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
@@ -70,6 +72,11 @@ const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
 const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
+/**
+ * Records encoded ahead at most, while every export slot is busy (see encodeAhead): 32 batches of
+ * the default 500, a few MiB of encoded bytes. Larger batches are encoded ahead fewer at a time.
+ */
+const MAX_READY_RECORDS = 16_384;
 
 /**
  * A batching LogRecordProcessor that bounds memory by record count and by estimated bytes, never
@@ -77,7 +84,8 @@ const SHUTDOWN_MARGIN_MS = 100;
  * + queued + in flight, at every moment.
  *
  * - onEmit only estimates, enqueues or drops; exports start later (a microtask once a batch is
- *   full, the interval timer, flush), several at once up to maxConcurrentExports.
+ *   full, the interval timer, flush), several at once up to maxConcurrentExports. Full batches that
+ *   must wait for a slot are encoded at once all the same, so that their records die young.
  * - Records of a failed export are kept (within the same bounds) and sent again when the exporter
  *   recovers; sending backs off while it fails.
  * - forceFlush covers every record emitted before the call, even with other flushes or shutdown
@@ -92,6 +100,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly queue: BoundedQueue<ReadableLogRecord>;
   private readonly retry: BoundedQueue<RetryEntry>;
   private readonly inFlight = new Set<Batch>();
+  /**
+   * Full batches taken from the queue and encoded while every export slot was busy, oldest first.
+   * Their records can die young; they still count as queued (and against the budget) until sent.
+   */
+  private readonly ready: Batch[] = [];
   private readonly counters = { emitted: 0, exported: 0, dropped: emptyDropCounts() };
   private readonly drops: DropReporter;
   private readonly interval: NodeJS.Timeout;
@@ -166,6 +179,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       batch.encoded?.release(); // copied out: the export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
+    for (const batch of this.takeAllReady()) {
+      for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
+      batch.encoded?.release();
+    }
     this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
     this.retry.shiftInto(this.retry.length, entries);
@@ -201,6 +218,13 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     return n;
   }
 
+
+  /** Removes the batches encoded ahead, giving back their share of the budget. */
+  private takeAllReady(): Batch[] {
+    const taken = this.ready.splice(0);
+    for (const batch of taken) this.budget.giveBack(batch.count, sum(batch.sizes));
+    return taken;
+  }
 
   private drop(reason: DropReason, count: number): void {
     this.counters.dropped[reason] += count;
@@ -247,6 +271,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
           if (batch === undefined) break;
           this.startBatch(batch);
         }
+        this.encodeAhead();
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
@@ -261,9 +286,15 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       this.forcedRetries = n === 0 ? 0 : this.forcedRetries - n;
       if (n > 0) return this.takeRetries(n);
     }
-    const flushing = this.queue.length > 0 && this.queue.headSeq < this.flushTarget;
+    const ready = this.ready[0];
+    const flushing = (ready !== undefined && ready.minSeq < this.flushTarget) || (this.queue.length > 0 && this.queue.headSeq < this.flushTarget);
     if (!flushing && Date.now() < this.backoffUntil) return undefined;
     if (!flushing && this.retry.length > 0) return this.takeRetries(Math.min(this.retry.length, max)); // oldest first
+    if (ready !== undefined) {
+      this.ready.shift();
+      this.budget.giveBack(ready.count, sum(ready.sizes));
+      return ready;
+    }
     if (this.queue.length === 0) {
       this.drainRequested = false;
       return undefined;
@@ -277,7 +308,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     this.queue.shiftInto(max, records, sizes);
-    return { records, encoded: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
+    return { records, encoded: undefined, start: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -285,7 +316,42 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), encoded: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
+    return { records: entries.map((e) => e.record), encoded: undefined, start: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
+  }
+
+  /**
+   * While every export slot is busy (or sending backs off), encodes the full batches waiting in the
+   * queue, up to MAX_READY_RECORDS, so that their records die young: a record that waits in the
+   * queue survives V8's scavenges, is copied each time and then promoted (trace-gc, 200k events to
+   * a receiver that falls behind: 50-65 ms of scavenges per run, about 12% of the pipeline's CPU;
+   * 23 ms with batches encoded ahead).
+   */
+  private encodeAhead(): void {
+    if (this.detailed?.prepareExport === undefined || this.shutdownDrained) return;
+    const max = this.config.maxBatchSize;
+    while ((this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max) {
+      const batch = this.takeQueued(max);
+      this.budget.take(sum(batch.sizes), batch.count); // still held until it is sent
+      this.prepare(batch);
+      this.ready.push(batch);
+    }
+  }
+
+  /** Has the exporter encode a batch now; it is sent by batch.start. */
+  private prepare(batch: Batch): void {
+    let prepared: PreparedExport | undefined;
+    try {
+      // In the background: a flush holds the process open with its own (ref'd) deadline timer.
+      prepared = this.detailed?.prepareExport?.(batch.records ?? [], { background: true });
+    } catch {
+      return; // a foreign exporter's: the batch is then sent (and failed) through exportRecords
+    }
+    if (prepared === undefined) return;
+    batch.start = prepared.start;
+    if (prepared.encoded !== undefined) {
+      batch.encoded = prepared.encoded;
+      batch.records = undefined;
+    }
   }
 
   private startBatch(batch: Batch): void {
@@ -298,19 +364,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     try {
       const detailed = this.detailed;
       if (detailed !== undefined) {
+        // Encoded before it is sent: the records can die young instead of waiting for the answer.
+        if (batch.start === undefined) this.prepare(batch);
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-        let outcome: Promise<ExportOutcome>;
-        if (detailed.startExport !== undefined) {
-          // Encoded now: the records can die young instead of waiting for the answer.
-          const started = detailed.startExport(records, { background: true });
-          outcome = started.outcome;
-          if (started.encoded !== undefined) {
-            batch.encoded = started.encoded;
-            batch.records = undefined;
-          }
-        } else {
-          outcome = detailed.exportRecords(records, { background: true });
-        }
+        const outcome = batch.start !== undefined ? batch.start() : detailed.exportRecords(records, { background: true });
         outcome.then(
           (o) => this.complete(batch, o),
           () => this.complete(batch, allFailed(n, 'foreign')),
@@ -447,6 +504,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private flushedThrough(target: number): boolean {
     if (this.queue.length > 0 && this.queue.headSeq < target) return false;
     if (this.forcedRetries > 0) return false;
+    if (this.ready.length > 0 && (this.ready[0] as Batch).minSeq < target) return false;
     for (const batch of this.inFlight) if (batch.minSeq < target) return false;
     return true;
   }
@@ -492,9 +550,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     }
     // Past the deadline: what is still held will not be sent.
     this.shutdownDrained = true;
-    this.drop('shutdown', this.budget.items); // the queue and the retry queue
+    this.drop('shutdown', this.budget.items); // the queue, the batches encoded ahead and the retry queue
     this.queue.clear();
     this.retry.clear();
+    for (const batch of this.takeAllReady()) batch.encoded?.release();
     this.detailed?.abortExports?.();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -516,4 +575,10 @@ function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureRe
     return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
   }
   return allFailed(count, 'foreign');
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }

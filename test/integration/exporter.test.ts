@@ -77,8 +77,8 @@ describe('delivery', () => {
 
   it('keeps the encoded events of an export readable until its caller releases them, even after it ended', async () => {
     const exporter = exporterFor();
-    const first = exporter.startExport(makeRecords(3));
-    expect((await first.outcome).delivered).toBe(3);
+    const first = exporter.prepareExport(makeRecords(3));
+    expect((await first.start()).delivered).toBe(3);
     // The export has ended; its buffer must not be reused while the caller still holds the events.
     await exporter.exportRecords(makeRecords(3, { body: 'another batch' }, 100));
     const again = [0, 1, 2].map((i) => first.encoded?.event(i) as EncodedEvent);

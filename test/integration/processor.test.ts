@@ -96,7 +96,33 @@ describe('processor + exporter against a loopback receiver', () => {
     const started = Date.now();
     await processor.shutdown();
     expect(Date.now() - started).toBeLessThan(300 + 1000);
-    expect(processor.stats()).toMatchObject({ emitted: 1000, exported: 0, queued: 0, inFlight: 0, dropped: { shutdown: 1000 } });
+    expect(processor.stats()).toMatchObject({ emitted: 1000, exported: 0, queued: 0, queuedBytes: 0, inFlight: 0, dropped: { shutdown: 1000 } });
+  });
+
+  it('encodes full batches ahead while every export slot is busy: their records die young, and they go out in order', async () => {
+    receiver.setBehaviour(() => ({ kind: 'delay', ms: 300, then: { kind: 'accept' } }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
+    const p = processor;
+    const refs = ((): Array<WeakRef<object>> => {
+      const records = makeRecords(45);
+      for (const r of records) p.onEmit(r);
+      return records.map((r) => new WeakRef(r));
+    })();
+    await receiver.waitForRequests(1);
+    await collectGarbage();
+    // One batch in flight, three encoded ahead (still queued: they count against the bounds), five records waiting.
+    const during = p.stats();
+    expect(during).toMatchObject({ emitted: 45, exported: 0, queued: 35, inFlight: 10 });
+    expect(during.queuedBytes).toBeGreaterThan(0);
+    expectAccounted(during);
+    const alive = refs.map((r) => r.deref() !== undefined);
+    expect(alive.slice(0, 40).filter(Boolean)).toHaveLength(0); // held only as encoded events
+    expect(alive.slice(40).every(Boolean)).toBe(true); // a partial batch waits as records
+    await p.forceFlush();
+    expect(userSeqs()).toEqual([...Array(45).keys()]);
+    expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as { events: unknown[] }).events.length)).toEqual([10, 10, 10, 10, 5]);
+    expect(p.stats()).toMatchObject({ emitted: 45, exported: 45, queued: 0, queuedBytes: 0, inFlight: 0 });
   });
 
   it('lets records go once they are encoded; a failed export goes out again byte for byte', async () => {
@@ -128,16 +154,17 @@ describe('processor + exporter against a loopback receiver', () => {
   it('hands over the records of exports in flight, from their encoded events, for a last delivery', async () => {
     receiver.setBehaviour(() => ({ kind: 'blackhole' }));
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
-    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
     for (const r of makeRecords(25)) processor.onEmit(r);
-    await receiver.waitForRequests(2); // two batches stuck in the black hole, 5 records queued
+    await receiver.waitForRequests(1); // a batch stuck in the black hole, one encoded ahead, 5 records queued
+    expect(processor.stats()).toMatchObject({ queued: 15, inFlight: 10 });
     const handed = processor.handOverPending();
     expect(handed).toHaveLength(25);
     const delivery = exporter.prepareSyncDelivery(handed);
     const events = delivery.bodies.flatMap((b) => (JSON.parse(b.toString('utf8')) as { events: Event[] }).events);
     expect(events.map((e) => e.metadata.seq)).toEqual([...Array(25).keys()]);
     processor.settleHandedOver(25);
-    expect(processor.stats()).toMatchObject({ emitted: 25, exported: 25, queued: 0, inFlight: 0 });
+    expect(processor.stats()).toMatchObject({ emitted: 25, exported: 25, queued: 0, queuedBytes: 0, inFlight: 0 });
   });
 });
 
