@@ -73,10 +73,12 @@ const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
 /**
- * Records encoded ahead at most, while every export slot is busy (see encodeAhead): 32 batches of
- * the default 500, a few MiB of encoded bytes. Larger batches are encoded ahead fewer at a time.
+ * Encoded ahead at most, while every export slot is busy (see encodeAhead): 32 batches of the
+ * default 500 records, a few MiB of encoded bytes. Larger batches are encoded ahead fewer at a
+ * time; small ones no more than 32 (each holds a buffer of at least 16 KiB).
  */
 const MAX_READY_RECORDS = 16_384;
+const MAX_READY_BATCHES = 32;
 
 /**
  * A batching LogRecordProcessor that bounds memory by record count and by estimated bytes, never
@@ -176,12 +178,12 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     for (const batch of this.inFlight) {
       clearTimeout(batch.timer);
       for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
-      batch.encoded?.release(); // copied out: the export may still be writing them, and keeps its hold
+      this.releaseEncoded(batch); // copied out: the export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
     for (const batch of this.takeAllReady()) {
       for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
-      batch.encoded?.release();
+      this.releaseEncoded(batch);
     }
     this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
@@ -251,7 +253,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   };
 
   private onInterval(): void {
-    if (this.queue.length === 0 && this.retry.length === 0) return;
+    if (this.queue.length === 0 && this.retry.length === 0 && this.ready.length === 0) return;
     this.drainRequested = true;
     this.pump();
   }
@@ -329,28 +331,41 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private encodeAhead(): void {
     if (this.detailed?.prepareExport === undefined || this.shutdownDrained) return;
     const max = this.config.maxBatchSize;
-    while ((this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max) {
+    while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max) {
       const batch = this.takeQueued(max);
       this.budget.take(sum(batch.sizes), batch.count); // still held until it is sent
-      this.prepare(batch);
       this.ready.push(batch);
+      this.prepare(batch);
     }
   }
 
-  /** Has the exporter encode a batch now; it is sent by batch.start. */
+  /**
+   * Has the exporter encode a batch now; it is sent by batch.start. Never throws: when the exporter
+   * gives nothing usable, the batch keeps its records and goes out through exportRecords.
+   */
   private prepare(batch: Batch): void {
-    let prepared: PreparedExport | undefined;
     try {
       // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-      prepared = this.detailed?.prepareExport?.(batch.records ?? [], { background: true });
+      const prepared: Partial<PreparedExport> | null | undefined = this.detailed?.prepareExport?.(batch.records ?? [], { background: true });
+      if (prepared === null || typeof prepared !== 'object' || typeof prepared.start !== 'function') return;
+      const encoded = prepared.encoded;
+      const usable = encoded !== null && typeof encoded === 'object' && typeof encoded.event === 'function' && typeof encoded.release === 'function';
+      batch.start = () => (prepared as PreparedExport).start();
+      if (usable) {
+        batch.encoded = encoded;
+        batch.records = undefined;
+      }
     } catch {
-      return; // a foreign exporter's: the batch is then sent (and failed) through exportRecords
+      // a foreign exporter's: the batch is then sent (and failed, if it throws again) through exportRecords
     }
-    if (prepared === undefined) return;
-    batch.start = prepared.start;
-    if (prepared.encoded !== undefined) {
-      batch.encoded = prepared.encoded;
-      batch.records = undefined;
+  }
+
+  /** Lets go of a batch's encoded events (a foreign exporter's release must not throw out of here). */
+  private releaseEncoded(batch: Batch): void {
+    try {
+      batch.encoded?.release();
+    } catch {
+      // nothing held by us is left to free
     }
   }
 
@@ -393,7 +408,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } catch (error) {
       reportError(`processor accounting failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    batch.encoded?.release();
+    this.releaseEncoded(batch);
     this.pump();
   }
 
@@ -553,7 +568,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop('shutdown', this.budget.items); // the queue, the batches encoded ahead and the retry queue
     this.queue.clear();
     this.retry.clear();
-    for (const batch of this.takeAllReady()) batch.encoded?.release();
+    for (const batch of this.takeAllReady()) this.releaseEncoded(batch);
     this.detailed?.abortExports?.();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

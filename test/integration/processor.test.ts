@@ -100,7 +100,7 @@ describe('processor + exporter against a loopback receiver', () => {
   });
 
   it('encodes full batches ahead while every export slot is busy: their records die young, and they go out in order', async () => {
-    receiver.setBehaviour(() => ({ kind: 'delay', ms: 300, then: { kind: 'accept' } }));
+    receiver.setBehaviour((_req, index) => (index === 0 ? { kind: 'delay', ms: 1_000, then: { kind: 'accept' } } : { kind: 'accept' }));
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
     processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
     const p = processor;
@@ -123,6 +123,48 @@ describe('processor + exporter against a loopback receiver', () => {
     expect(userSeqs()).toEqual([...Array(45).keys()]);
     expect(receiver.requests.map((r) => (JSON.parse(r.bodyText) as { events: unknown[] }).events.length)).toEqual([10, 10, 10, 10, 5]);
     expect(p.stats()).toMatchObject({ emitted: 45, exported: 45, queued: 0, queuedBytes: 0, inFlight: 0 });
+  });
+
+  it('sends batches encoded ahead once a backoff ends, also when nothing else is queued', async () => {
+    let outage = true;
+    receiver.setBehaviour(() => (outage ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 100 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxQueueSize: 100, maxBatchSize: 10, maxConcurrentExports: 1, flushIntervalMs: 25, exportTimeoutMs: 100 });
+    const p = processor;
+    for (const r of makeRecords(100)) p.onEmit(r);
+    await tick(20);
+    for (const r of makeRecords(10, {}, 100)) p.onEmit(r); // the budget is full: the failing batch will not be kept
+    await tick(400);
+    expect(p.stats()).toMatchObject({ exported: 0, dropped: { exportFailed: 10 } });
+    expectAccounted(p.stats());
+    outage = false;
+    const settled = () => p.stats().queued + p.stats().inFlight === 0;
+    for (let waited = 0; !settled() && waited < 5_000; waited += 25) await tick(25); // the interval timer alone sends them
+    const after = p.stats();
+    expect(after).toMatchObject({ emitted: 110, queued: 0, inFlight: 0 });
+    expect(after.exported + after.dropped.exportFailed).toBe(110);
+    expect(after.exported).toBeGreaterThanOrEqual(90);
+    const seqs = userSeqs();
+    expect(seqs).toHaveLength(after.exported);
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('encodes at most 32 small batches ahead (each holds a buffer of its own)', async () => {
+    receiver.setBehaviour(() => ({ kind: 'blackhole' }));
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 1, maxConcurrentExports: 1, shutdownTimeoutMs: 200 });
+    const p = processor;
+    const refs = ((): Array<WeakRef<object>> => {
+      const records = makeRecords(40);
+      for (const r of records) p.onEmit(r);
+      return records.map((r) => new WeakRef(r));
+    })();
+    await receiver.waitForRequests(1);
+    await collectGarbage();
+    const alive = refs.map((r) => r.deref() !== undefined);
+    expect(alive.slice(1, 33).filter(Boolean)).toHaveLength(0); // encoded ahead
+    expect(alive.slice(33).every(Boolean)).toBe(true); // waiting as records
+    expect(p.stats()).toMatchObject({ queued: 39, inFlight: 1 });
   });
 
   it('lets records go once they are encoded; a failed export goes out again byte for byte', async () => {

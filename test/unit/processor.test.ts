@@ -1,4 +1,4 @@
-import { InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
@@ -126,6 +126,31 @@ describe('AstralogBatchLogRecordProcessor', () => {
     await tick(1_200);
     expect(p.stats()).toMatchObject({ inFlight: 0, dropped: { exportFailed: 4 } });
     expectAccounted(p.stats());
+  });
+
+  it('sends through exportRecords when an exporter\'s prepareExport gives nothing usable, and never throws', async () => {
+    const delivered = (n: number) => Promise.resolve({ delivered: n, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined });
+    const broken: Array<(records: ReadableLogRecord[]) => unknown> = [
+      () => null,
+      () => {
+        throw new Error('prepare failed');
+      },
+      () => ({ start: 42 }),
+      (records) => ({ start: () => delivered(records.length), encoded: { event: 1 } }), // sent, its records kept
+    ];
+    for (const prepareExport of broken) {
+      const exporter = Object.assign(new ScriptedExporter(), {
+        prepareExport,
+        exportRecords(this: ScriptedExporter, records: ReadableLogRecord[]) {
+          this.batches.push(records);
+          return delivered(records.length);
+        },
+      });
+      const p = processorWith(exporter, { maxBatchSize: 10, maxConcurrentExports: 1 });
+      for (const r of makeRecords(40)) p.onEmit(r); // one batch in flight, three prepared ahead
+      await p.forceFlush();
+      expect(p.stats()).toMatchObject({ emitted: 40, exported: 40, queued: 0, queuedBytes: 0, inFlight: 0 });
+    }
   });
 
   it('flushes everything emitted before concurrent flushes and a shutdown', async () => {
