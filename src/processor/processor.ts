@@ -48,8 +48,8 @@ interface Batch {
   records: ReadableLogRecord[] | undefined;
   /** The exporter's encoded copy of the records, until the batch is settled. */
   encoded: EncodedExport | undefined;
-  /** Sends the encoded batch (set once the exporter has encoded it). */
-  start: PreparedExport['start'] | undefined;
+  /** The exporter's encoded batch, sent by its start() (set once the exporter has encoded it). */
+  prepared: PreparedExport | undefined;
   count: number;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
@@ -310,7 +310,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     this.queue.shiftInto(max, records, sizes);
-    return { records, encoded: undefined, start: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
+    return { records, encoded: undefined, prepared: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -318,7 +318,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), encoded: undefined, start: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
+    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
   }
 
   /**
@@ -340,7 +340,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   /**
-   * Has the exporter encode a batch now; it is sent by batch.start. Never throws: when the exporter
+   * Has the exporter encode a batch now; batch.prepared.start() sends it. Never throws: when the exporter
    * gives nothing usable, the batch keeps its records and goes out through exportRecords.
    */
   private prepare(batch: Batch): void {
@@ -350,7 +350,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (prepared === null || typeof prepared !== 'object' || typeof prepared.start !== 'function') return;
       const encoded = prepared.encoded;
       const usable = encoded !== null && typeof encoded === 'object' && typeof encoded.event === 'function' && typeof encoded.release === 'function';
-      batch.start = () => (prepared as PreparedExport).start();
+      batch.prepared = prepared as PreparedExport; // start() is called on it (a foreign one may be a method)
       if (usable) {
         batch.encoded = encoded;
         batch.records = undefined;
@@ -380,9 +380,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       const detailed = this.detailed;
       if (detailed !== undefined) {
         // Encoded before it is sent: the records can die young instead of waiting for the answer.
-        if (batch.start === undefined) this.prepare(batch);
+        if (batch.prepared === undefined) this.prepare(batch);
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-        const outcome = batch.start !== undefined ? batch.start() : detailed.exportRecords(records, { background: true });
+        const outcome = batch.prepared !== undefined ? batch.prepared.start() : detailed.exportRecords(records, { background: true });
         outcome.then(
           (o) => this.complete(batch, o),
           () => this.complete(batch, allFailed(n, 'foreign')),
