@@ -104,11 +104,7 @@ describe('processor + exporter against a loopback receiver', () => {
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
     processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
     const p = processor;
-    const refs = ((): Array<WeakRef<object>> => {
-      const records = makeRecords(45);
-      for (const r of records) p.onEmit(r);
-      return records.map((r) => new WeakRef(r));
-    })();
+    const refs = emitTracked(p, makeRecords(45));
     await receiver.waitForRequests(1);
     await collectGarbage();
     // One batch in flight, three encoded ahead (still queued: they count against the bounds), five records waiting.
@@ -154,11 +150,7 @@ describe('processor + exporter against a loopback receiver', () => {
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
     processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 1, maxConcurrentExports: 1, shutdownTimeoutMs: 200 });
     const p = processor;
-    const refs = ((): Array<WeakRef<object>> => {
-      const records = makeRecords(40);
-      for (const r of records) p.onEmit(r);
-      return records.map((r) => new WeakRef(r));
-    })();
+    const refs = emitTracked(p, makeRecords(40));
     await receiver.waitForRequests(1);
     await collectGarbage();
     const alive = refs.map((r) => r.deref() !== undefined);
@@ -173,11 +165,7 @@ describe('processor + exporter against a loopback receiver', () => {
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 150 });
     processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 50, exportTimeoutMs: 150 });
     const p = processor;
-    const refs = ((): Array<WeakRef<object>> => {
-      const records = makeRecords(50, { attributes: { big: 'x'.repeat(1000) } });
-      for (const r of records) p.onEmit(r);
-      return records.map((r) => new WeakRef(r));
-    })();
+    const refs = emitTracked(p, makeRecords(50, { attributes: { big: 'x'.repeat(1000) } }));
     await receiver.waitForRequests(1);
     const firstBody = receiver.requests[0]?.bodyText;
     await collectGarbage();
@@ -209,6 +197,12 @@ describe('processor + exporter against a loopback receiver', () => {
     expect(processor.stats()).toMatchObject({ emitted: 25, exported: 25, queued: 0, queuedBytes: 0, inFlight: 0 });
   });
 });
+
+/** Emits the records, keeping only weak references to them: the processor alone decides their lifetime. */
+function emitTracked(p: AstralogBatchLogRecordProcessor, records: ReturnType<typeof makeRecords>): Array<WeakRef<object>> {
+  for (const r of records) p.onEmit(r);
+  return records.map((r) => new WeakRef(r));
+}
 
 /** A full collection, for tests that check what is still referenced. */
 async function collectGarbage(): Promise<void> {
