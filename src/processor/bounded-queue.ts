@@ -71,8 +71,11 @@ export class BoundedQueue<T> {
     return true;
   }
 
-  /** Removes up to `max` items from the head, appending them (and their sizes) to the arrays given. */
-  shiftInto(max: number, into?: T[], sizesInto?: number[]): void {
+  /**
+   * Removes up to `max` items from the head, appending them (and their sizes) to the arrays given.
+   * Returns the bytes they held, given back to the budget.
+   */
+  shiftInto(max: number, into?: T[], sizesInto?: number[]): number {
     const n = Math.min(max, this.count);
     const capacity = this.items.length;
     let bytes = 0;
@@ -86,6 +89,7 @@ export class BoundedQueue<T> {
     this.count -= n;
     this.shifted += n;
     this.budget.giveBack(n, bytes);
+    return bytes;
   }
 
   /** Removes every item (their sequence numbers count as shifted). */

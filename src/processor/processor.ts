@@ -53,6 +53,8 @@ interface Batch {
   count: number;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
+  /** Their sum: what the batch held of the budget while queued (0 for a retry batch). */
+  bytes: number;
   /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
   entries: RetryEntry[] | undefined;
   minSeq: number;
@@ -169,22 +171,19 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   /**
-   * Hands over every record not yet delivered (queued, kept for retry, in flight) for a last,
+   * Hands over every record not yet delivered (queued, encoded ahead, kept for retry, in flight) for a last,
    * synchronous delivery as the process ends. Records then count as in flight until
    * settleHandedOver says how many arrived. @internal
    */
   handOverPending(): ReadableLogRecord[] {
     const records: ReadableLogRecord[] = [];
-    for (const batch of this.inFlight) {
+    // In flight, then encoded ahead: oldest first.
+    for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
       clearTimeout(batch.timer);
       for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
-      this.releaseEncoded(batch); // copied out: the export may still be writing them, and keeps its hold
+      this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
-    for (const batch of this.takeAllReady()) {
-      for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
-      this.releaseEncoded(batch);
-    }
     this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
     this.retry.shiftInto(this.retry.length, entries);
@@ -224,7 +223,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /** Removes the batches encoded ahead, giving back their share of the budget. */
   private takeAllReady(): Batch[] {
     const taken = this.ready.splice(0);
-    for (const batch of taken) this.budget.giveBack(batch.count, sum(batch.sizes));
+    for (const batch of taken) this.budget.giveBack(batch.count, batch.bytes);
     return taken;
   }
 
@@ -294,7 +293,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     if (!flushing && this.retry.length > 0) return this.takeRetries(Math.min(this.retry.length, max)); // oldest first
     if (ready !== undefined) {
       this.ready.shift();
-      this.budget.giveBack(ready.count, sum(ready.sizes));
+      this.budget.giveBack(ready.count, ready.bytes);
       return ready;
     }
     if (this.queue.length === 0) {
@@ -309,8 +308,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const minSeq = this.queue.headSeq;
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
-    this.queue.shiftInto(max, records, sizes);
-    return { records, encoded: undefined, prepared: undefined, count: records.length, sizes, entries: undefined, minSeq, timer: undefined };
+    const bytes = this.queue.shiftInto(max, records, sizes);
+    return { records, encoded: undefined, prepared: undefined, count: records.length, sizes, bytes, entries: undefined, minSeq, timer: undefined };
   }
 
   private takeRetries(n: number): Batch {
@@ -318,7 +317,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], entries, minSeq, timer: undefined };
+    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], bytes: 0, entries, minSeq, timer: undefined };
   }
 
   /**
@@ -333,7 +332,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const max = this.config.maxBatchSize;
     while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max) {
       const batch = this.takeQueued(max);
-      this.budget.take(sum(batch.sizes), batch.count); // still held until it is sent
+      this.budget.take(batch.bytes, batch.count); // still held until it is sent
       this.ready.push(batch);
       this.prepare(batch);
     }
@@ -590,10 +589,4 @@ function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureRe
     return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
   }
   return allFailed(count, 'foreign');
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }
