@@ -3,7 +3,9 @@ import { defineConfig } from 'tsup';
 // The library: one bundle per entry point, in both module formats, each with its own declarations
 // (.d.ts for import, .d.cts for require) so both resolution modes type-check. register-setup is
 // internal (not in the exports map, no declarations): register's set-up, loaded at run time by the
-// register entry only when there is something to set up.
+// register entry only when there is something to set up. final-delivery-worker is internal too: the
+// worker thread register starts for its last delivery, found next to register-setup through
+// import.meta.url (shimmed in the CommonJS build).
 //
 // The register entry: ESM from register/index.ts (which awaits the set-up with a top-level await),
 // CommonJS from register/require.ts (which requires it), so neither bundles the client or
@@ -17,8 +19,9 @@ const register = { ...common, clean: false, treeshake: false, dts: false } as co
 export default defineConfig([
   {
     ...common,
-    entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts' },
+    entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts', 'final-delivery-worker': 'src/register/final-delivery-worker.ts' },
     format: ['esm', 'cjs'],
+    shims: true,
     dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' } },
     clean: true,
     treeshake: true,

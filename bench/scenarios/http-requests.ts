@@ -29,9 +29,9 @@ const body = bodies[0] as Buffer;
 
 let send: () => Promise<number>;
 if (contender === 'ours') {
-  const transport = new HttpTransport({ url, apiKey: 'bench-key', headers: {}, compression: 'none', ca: undefined });
+  const transport = new HttpTransport({ url: url.href, apiKey: 'bench-key', headers: {}, compression: 'none', ca: undefined, proxy: undefined });
   const signal = new AbortController().signal;
-  send = async () => (await transport.send(body, 10_000, signal)).status;
+  send = async () => (await transport.send(body, { timeoutMs: 10_000, signal })).status;
 } else {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-key', 'content-length': String(body.length) };

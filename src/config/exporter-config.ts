@@ -1,4 +1,5 @@
 import { AstralogConfigError } from './errors.ts';
+import { resolveProxy, type ProxyEnv, type ProxyOption, type ProxySetting } from './proxy.ts';
 import {
   apiKeyOption,
   booleanOption,
@@ -74,6 +75,11 @@ export interface AstralogExporterOptions {
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /** Fields added to every event's metadata (a record's own attributes win), e.g. `{ region: 'eu-1' }`. */
   metadata?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * An HTTP(S) proxy for every request (`http://user:pass@proxy:3128`), or false to ignore the
+   * environment. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and their lowercase forms).
+   */
+  proxy?: ProxyOption;
 }
 
 export interface ExporterConfig {
@@ -93,6 +99,7 @@ export interface ExporterConfig {
   shutdownTimeoutMs: number;
   ca: string | Buffer | Array<string | Buffer> | undefined;
   metadata: Readonly<Record<string, string | number | boolean>>;
+  proxy: ProxySetting | undefined;
 }
 
 export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
@@ -113,9 +120,11 @@ export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'shutdownTimeoutMs',
   'ca',
   'metadata',
+  'proxy',
 ]);
 
-export function resolveExporterConfig(options: unknown): ExporterConfig {
+/** `env` is where proxy variables are read when the proxy option is absent. */
+export function resolveExporterConfig(options: unknown, env: ProxyEnv = process.env): ExporterConfig {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new AstralogConfigError('options', 'expected an options object with at least { apiKey }');
   }
@@ -130,9 +139,10 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
   if (maxRequestBytes < maxEventBytes + 64) {
     throw new AstralogConfigError('maxRequestBytes', `must be larger than maxEventBytes (${maxEventBytes}) so one event fits a request`);
   }
+  const url = endpointOption('endpoint', o.endpoint, DEFAULT_ENDPOINT, DRAIN_PATH, allowInsecureHttp);
   return {
     apiKey: apiKeyOption('apiKey', o.apiKey),
-    url: endpointOption('endpoint', o.endpoint, DEFAULT_ENDPOINT, DRAIN_PATH, allowInsecureHttp),
+    url,
     projectId: textOption('projectId', o.projectId),
     service: textOption('service', o.service),
     compression: enumOption('compression', o.compression, ['none', 'gzip'] as const, 'none'),
@@ -147,6 +157,7 @@ export function resolveExporterConfig(options: unknown): ExporterConfig {
     shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
     ca: caOption(o.ca),
     metadata: metadataOption(o.metadata),
+    proxy: resolveProxy(o.proxy, url, env),
   };
 }
 

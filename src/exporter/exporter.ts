@@ -10,7 +10,8 @@ import { EventEncoder } from './encode.ts';
 import { EncodedEvent, type EncodedExport } from './encoded-event.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
-import { HttpTransport, TransportError, type TransportResponse } from './transport.ts';
+import { HttpTransport, TransportError, type TransportConfig, type TransportResponse } from './transport.ts';
+import { failureVerdict, isCertificateFailure, statusVerdict } from './verdict.ts';
 
 /** Why records of an export were not delivered, when retrying them later could still succeed. */
 export type ExportFailureReason =
@@ -107,16 +108,15 @@ class KeptEvents implements EncodedExport {
     this.drop();
   }
 
-  /** The export's own hold, from its start until its last request has ended (endRun). */
-  startRun(): void {
+  /**
+   * Another holder: the export itself, from its start until its last request has settled, and
+   * each request until no socket reads its payload any more (a body is a view of these bytes).
+   */
+  hold(): void {
     this.holders++;
   }
 
-  endRun(): void {
-    this.drop();
-  }
-
-  private drop(): void {
+  drop(): void {
     if (--this.holders === 0) this.recycle(this.batch.buffer);
   }
 }
@@ -131,7 +131,7 @@ export interface PreparedExport {
 
 /** One export under way: what it sends and how. */
 interface ExportRun {
-  batch: EncodedBatch;
+  kept: KeptEvents;
   /** The export's time budget ends here, retries and splits included. */
   deadline: number;
   /** False for a processor's background export: its sockets and timers do not hold the process. */
@@ -140,9 +140,8 @@ interface ExportRun {
 
 /** Everything a worker thread needs to post the last events of a dying process. */
 export interface SyncDelivery {
-  url: string;
-  headers: Record<string, string>;
-  ca: ExporterConfig['ca'];
+  /** The exporter's own transport settings (proxy included), so the worker sends the same way. */
+  transport: TransportConfig;
   bodies: Buffer[];
   /** Events in each body. */
   counts: number[];
@@ -167,6 +166,7 @@ let nextExporterId = 1;
 export class AstralogLogRecordExporter implements LogRecordExporter {
   private readonly config: ExporterConfig;
   private readonly encoder: EventEncoder;
+  private readonly transportConfig: TransportConfig;
   private readonly transport: HttpTransport;
   private readonly retryPolicy: RetryPolicy;
   /** One attempt's timeout when the export's budget allows: a third of it, at least MIN_ATTEMPT_TIMEOUT_MS. */
@@ -200,7 +200,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   constructor(options: AstralogExporterOptions) {
     this.config = resolveExporterConfig(options);
     this.encoder = new EventEncoder(this.config);
-    this.transport = new HttpTransport(this.config);
+    const { url, apiKey, headers, compression, ca, proxy } = this.config;
+    this.transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
+    this.transport = new HttpTransport(this.transportConfig);
     this.retryPolicy = new RetryPolicy();
     this.attemptTimeoutMs = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3));
   }
@@ -269,7 +271,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       if (run !== undefined) return run;
       // Shut down meanwhile: the events are not sent (the caller still releases them).
       if (this.shutdownPromise !== undefined) return (run = Promise.resolve(allFailed(n, 'shutdown')));
-      kept.startRun();
+      kept.hold();
       const started = this.runExport(kept, outcome, options.background === true).catch((error: unknown) => this.unexpected(error, n, outcome));
       run = started;
       this.inFlight.add(started);
@@ -310,13 +312,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * @internal
    */
   prepareSyncDelivery(records: readonly ReadableLogRecord[]): SyncDelivery {
-    const delivery: SyncDelivery = {
-      url: this.config.url.href,
-      headers: this.transport.requestHeaders(),
-      ca: this.config.ca,
-      bodies: [],
-      counts: [],
-    };
+    const delivery: SyncDelivery = { transport: this.transportConfig, bodies: [], counts: [] };
     if (records.length === 0 || Date.now() < this.pausedUntil) return delivery;
     const batch = this.encodeBatch(records);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
@@ -368,14 +364,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   private async runExport(kept: KeptEvents, outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
-    const run: ExportRun = { batch: kept.batch, deadline: Date.now() + this.config.exportTimeoutMs, keepProcessAlive: !background };
+    const run: ExportRun = { kept, deadline: Date.now() + this.config.exportTimeoutMs, keepProcessAlive: !background };
     try {
-      for (const [first, last] of this.chunkByRequestSize(run.batch)) {
+      for (const [first, last] of this.chunkByRequestSize(kept.batch)) {
         await this.sendEvents(run, first, last, outcome);
       }
     } finally {
-      // Every request that used these bytes has ended (answered, failed, or its socket destroyed).
-      kept.endRun();
+      // Requests still writing these bytes hold them until their sockets let go (onReleased).
+      kept.drop();
     }
     return outcome;
   }
@@ -455,7 +451,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     }
 
-    const payload = await this.transport.encodeBody(this.bodyOf(run.batch, first, last));
+    const payload = await this.transport.encodeBody(this.bodyOf(run.kept.batch, first, last));
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
@@ -466,17 +462,18 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
         // must not take the whole budget with it; the retry goes out on a fresh one.
         const attemptMs = Math.min(remaining, this.attemptTimeoutMs);
-        response = await this.transport.send(payload, attemptMs, this.abortController.signal, run.keepProcessAlive);
+        run.kept.hold();
+        response = await this.transport.send(payload, {
+          timeoutMs: attemptMs,
+          signal: this.abortController.signal,
+          keepProcessAlive: run.keepProcessAlive,
+          onReleased: () => run.kept.drop(),
+        });
       } catch (error) {
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
-        if (!this.retryPolicy.isRetryableError(error)) {
-          // Not cured by retrying (e.g. TLS verification): pause like a refused key, said once.
-          this.pause('network');
-          reportOnce(
-            `${this.id}:net:${(error as TransportError).code}`,
-            `cannot use Astralog at ${this.config.url.origin}: ${describeError(error)}. Sending is paused and tried again every ` +
-              `${formatDuration(this.config.authRetryIntervalMs)}${/CERT|SELF_SIGNED|TLS|SSL/i.test((error as TransportError).code ?? '') ? '; for a private CA, pass the ca option' : ''}.`,
-          );
+        const code = error instanceof TransportError ? error.code : 'ERR_UNKNOWN';
+        if (failureVerdict(code) === 'blocked') {
+          this.onBlocked(error, code);
           return this.fail(outcome, first, last, 'network');
         }
         if (!(await this.backoff(attempt, undefined, run))) return this.fail(outcome, first, last, 'retriesExhausted', error);
@@ -484,33 +481,33 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       }
 
       const status = response.status;
-      if (status >= 200 && status < 300) {
-        this.onAccepted(request);
-        outcome.delivered += count;
-        this.counters.delivered += count;
-        return;
-      }
-      if (status === 401 || status === 403) {
-        this.onUnauthorized(status, request);
-        return this.fail(outcome, first, last, 'unauthorized');
-      }
-      if (status === 400 || status === 413) {
-        if (count > 1) {
-          // Halve until the offending event is alone, so every good event still arrives.
-          const middle = first + (count >> 1);
-          await this.sendEvents(run, first, middle - 1, outcome);
-          await this.sendEvents(run, middle, last, outcome);
+      switch (statusVerdict(status)) {
+        case 'delivered':
+          this.onAccepted(request);
+          outcome.delivered += count;
+          this.counters.delivered += count;
           return;
-        }
-        this.reject(outcome, status, response.body);
-        return;
-      }
-      if (!this.retryPolicy.isRetryableStatus(status)) {
-        reportOnce(
-          `${this.id}:status:${status}`,
-          `Astralog at ${this.config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
-        );
-        return this.fail(outcome, first, last, 'httpError');
+        case 'unauthorized':
+          this.onUnauthorized(status, request);
+          return this.fail(outcome, first, last, 'unauthorized');
+        case 'split':
+          if (count > 1) {
+            // Halve until the offending event is alone, so every good event still arrives.
+            const middle = first + (count >> 1);
+            await this.sendEvents(run, first, middle - 1, outcome);
+            await this.sendEvents(run, middle, last, outcome);
+            return;
+          }
+          this.reject(outcome, status as 400 | 413, response.body);
+          return;
+        case 'refused':
+          reportOnce(
+            `${this.id}:status:${status}`,
+            `Astralog at ${this.config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
+          );
+          return this.fail(outcome, first, last, 'httpError');
+        default:
+          break; // retry
       }
       const retryAfterMs = parseRetryAfter(response.retryAfter);
       if (retryAfterMs !== undefined) this.throttledUntil = Math.max(this.throttledUntil, Date.now() + retryAfterMs);
@@ -524,6 +521,24 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           retryAfterMs !== undefined && Date.now() + retryAfterMs >= deadline ? `HTTP ${status}, Retry-After ${Math.ceil(retryAfterMs / 1000)} s, beyond this export's budget` : `HTTP ${status}`,
         );
       }
+    }
+  }
+
+  /** A failure no retry cures (an untrusted certificate, a proxy refusing its credentials): pause, said once. */
+  private onBlocked(error: unknown, code: string): void {
+    this.pause('network');
+    const retried = `Sending is paused and tried again every ${formatDuration(this.config.authRetryIntervalMs)}`;
+    const proxy = this.config.proxy;
+    if (isCertificateFailure(code)) {
+      reportOnce(
+        `${this.id}:net:${code}`,
+        `cannot use Astralog at ${this.config.url.origin}: its TLS certificate is not trusted (${describeError(error)}). ${retried}; for a private CA, pass the ca option.`,
+      );
+    } else {
+      reportOnce(
+        `${this.id}:net:${code}`,
+        `the proxy ${proxy?.origin ?? ''} refused its credentials (HTTP 407). ${retried}; check the user and password in ${proxy?.variable ?? 'the proxy option (ASTRALOG_PROXY under register)'}.`,
+      );
     }
   }
 

@@ -1,22 +1,3 @@
-/** Statuses worth another try: the server is saturated or briefly unwell. */
-const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-
-/** Transport failures that a later attempt can cure: resets, refusals, timeouts, DNS hiccups. */
-const RETRYABLE_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
 export interface RetryPolicyOptions {
   /** Backoff ceiling before the first retry; doubles per attempt. */
   baseDelayMs?: number;
@@ -28,7 +9,7 @@ export interface RetryPolicyOptions {
   random?: () => number;
 }
 
-/** When to try a request again, and how long to wait first (exponential backoff, full jitter). */
+/** How long to wait before another attempt (exponential backoff, full jitter); verdict.ts decides whether there is one. */
 export class RetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -40,15 +21,6 @@ export class RetryPolicy {
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.maxAttempts = options.maxAttempts ?? 10;
     this.random = options.random ?? Math.random;
-  }
-
-  isRetryableStatus(status: number): boolean {
-    return RETRYABLE_STATUSES.has(status);
-  }
-
-  isRetryableError(error: unknown): boolean {
-    const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' && RETRYABLE_ERROR_CODES.has(code);
   }
 
   /** Delay before the next attempt, after `failedAttempts` (>= 1) failures. */

@@ -1,9 +1,11 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
+import type { Dispatcher, Pool, ProxyAgent, buildConnector } from 'undici';
 import { PACKAGE_VERSION } from '../version.ts';
-import { ResponseParser, type ResponseHead } from './http-response.ts';
+import { PROXY_AUTH_REQUIRED } from './verdict.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -11,19 +13,56 @@ const gzipAsync = promisify(gzip);
 const MAX_ERROR_BODY = 4096;
 /** How long to wait for the body of an error answer once its status is known. */
 const ERROR_BODY_WAIT_MS = 1_000;
-/** Sockets open at once, idle and busy; more requests wait for one to free up. */
-const MAX_SOCKETS = 32;
-/** Idle sockets close before common server idle timeouts (5 s), so a dying one is not reused. */
-const IDLE_TIMEOUT_MS = 4_000;
+/**
+ * Connections open at once. An export sends one request at a time, so a processor uses at most one
+ * per export in flight (maxConcurrentExports, at most 64); this bounds only a caller that starts more.
+ */
+const MAX_CONNECTIONS = 64;
+
+/** The parts of undici the transport uses. */
+export interface UndiciParts {
+  Pool: typeof Pool;
+  ProxyAgent: typeof ProxyAgent;
+  buildConnector: typeof buildConnector;
+  /** Dispatcher.connect (CONNECT), which the proxy agent asks of the pool it tunnels through. */
+  connect: Dispatcher['connect'];
+}
+
+let undici: UndiciParts | undefined;
+
+/**
+ * undici's pool, proxy agent, connector and CONNECT call, loaded at the first request rather than
+ * at start-up: `require('undici')` costs 110-150 ms of CPU (its entry point also loads fetch,
+ * WebSocket, caches and mocks), these modules about 60 ms, and a process that never sends pays
+ * nothing. They are the very functions the entry point exports (undici has no exports map; a test
+ * checks). The entry point also puts the call APIs on every dispatcher; of those the proxy agent
+ * needs only `connect`, which createDispatcher gives the pools it makes.
+ */
+export function loadUndici(): UndiciParts {
+  if (undici === undefined) {
+    const load = createRequire(import.meta.url);
+    undici = {
+      Pool: load('undici/lib/dispatcher/pool') as typeof Pool,
+      ProxyAgent: load('undici/lib/dispatcher/proxy-agent') as typeof ProxyAgent,
+      buildConnector: load('undici/lib/core/connect') as typeof buildConnector,
+      connect: load('undici/lib/api/api-connect') as Dispatcher['connect'],
+    };
+  }
+  return undici;
+}
 
 export const USER_AGENT = `astralog-otel-js/${PACKAGE_VERSION} node/${process.version}`;
 
+/** Everything a transport needs; plain data, so that a worker thread can build the same one. */
 export interface TransportConfig {
-  url: URL;
+  /** The drain URL. */
+  url: string;
   apiKey: string;
   headers: Record<string, string>;
   compression: 'none' | 'gzip';
   ca: string | Buffer | Array<string | Buffer> | undefined;
+  /** The proxy's URL, credentials included; undefined for a direct connection. */
+  proxy: string | undefined;
 }
 
 export interface TransportResponse {
@@ -33,7 +72,21 @@ export interface TransportResponse {
   body: string;
 }
 
-/** A failure below HTTP: the request produced no status. `code` is Node's (ECONNRESET, …) or ours. */
+export interface SendOptions {
+  /** Bounds the whole request; the request is given up on (ETIMEDOUT) after it. */
+  timeoutMs: number;
+  /** Aborting it gives up on the request (ABORT_ERR). */
+  signal: AbortSignal;
+  /**
+   * Whether the request holds the process open (through its timer) until it settles. False for a
+   * background export: nothing of it does. Default true.
+   */
+  keepProcessAlive?: boolean;
+  /** Called once no socket will read the payload any more. */
+  onReleased?: () => void;
+}
+
+/** A failure below HTTP: the request produced no status. `code` is Node's or undici's (ECONNRESET, UND_ERR_SOCKET, …) or ours. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   readonly code: string;
@@ -45,32 +98,31 @@ export class TransportError extends Error {
 }
 
 /**
- * POSTs request bodies to the drain URL over keep-alive HTTP/1.1 connections. Knows HTTP, not
- * Astralog: it reports what happened and leaves deciding what that means to the exporter.
+ * POSTs request bodies to the drain URL through undici: a keep-alive pool for the endpoint's
+ * origin (the server's `Keep-Alive: timeout` honoured, idle sockets checked before reuse), or the
+ * same through an HTTP(S) proxy (CONNECT for an https endpoint, forwarding for an http one). Knows
+ * HTTP, not Astralog: it reports what happened and leaves deciding what that means to the
+ * exporter (verdict.ts).
  *
- * Each request is one prepared head plus the body, written together; the answer is read by a
- * small parser (http-response.ts). An exporter needs no more of HTTP than status, Retry-After and
- * framing, and http.request spends about 1.5 times the CPU per 100 KB request (bench/RESULTS.md,
- * "HTTP requests").
- * Idle sockets are unref'd, so they never keep the process alive.
+ * Sockets never hold the process open on their own: a request somebody waits for holds it through
+ * its timer (send's keepProcessAlive), for at most its timeout.
  */
 export class HttpTransport {
+  private readonly config: TransportConfig;
+  /** Made at the first request. */
+  private dispatcher: Dispatcher | undefined;
+  private readonly origin: string;
+  private readonly path: string;
   private readonly headers: Record<string, string>;
-  /** The request head up to the Content-Length value, encoded once. */
-  private readonly headPrefix: Buffer;
   private readonly compression: 'none' | 'gzip';
-  private readonly secure: boolean;
-  private readonly connectOptions: net.TcpNetConnectOpts & tls.ConnectionOptions;
-  private readonly open = new Set<Connection>();
-  /** Free keep-alive connections, the most recently used last. */
-  private readonly idle: Connection[] = [];
-  /** Requests waiting for a connection while MAX_SOCKETS are busy. */
-  private readonly waiting: Exchange[] = [];
-  /** The last TLS session, to resume rather than redo the handshake on the next connection. */
-  private tlsSession: Buffer | undefined;
+  private readonly exchanges = new Set<Exchange>();
   private destroyed = false;
 
   constructor(config: TransportConfig) {
+    this.config = config;
+    const url = new URL(config.url);
+    this.origin = url.origin;
+    this.path = `${url.pathname || '/'}${url.search}`;
     this.compression = config.compression;
     this.headers = {
       ...config.headers,
@@ -79,27 +131,10 @@ export class HttpTransport {
       authorization: `Bearer ${config.apiKey}`,
       ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
     };
-    const url = config.url;
-    let head = `POST ${url.pathname || '/'}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const [name, value] of Object.entries(this.headers)) {
       // The options were validated; a line break here would desynchronise the connection, so check anyway.
       if (/[^\t\x20-\x7e\x80-\xff]/.test(name + value)) throw new TypeError(`header '${name}' is not printable Latin-1`);
-      head += `${name}: ${value}\r\n`;
     }
-    this.headPrefix = Buffer.from(`${head}content-length: `, 'latin1');
-    this.secure = url.protocol === 'https:';
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.connectOptions = {
-      host,
-      port: Number(url.port || (this.secure ? 443 : 80)),
-      ...(this.secure ? { ALPNProtocols: ['http/1.1'], ...(net.isIP(host) === 0 ? { servername: host } : {}) } : {}),
-      ...(this.secure && config.ca !== undefined ? { ca: config.ca } : {}),
-    };
-  }
-
-  /** The headers every request carries, Content-Length aside. */
-  requestHeaders(): Record<string, string> {
-    return { ...this.headers };
   }
 
   /** The bytes to send for a JSON body (gzip runs on the libuv thread pool, off the main thread). */
@@ -115,317 +150,236 @@ export class HttpTransport {
   /**
    * Sends one request. Resolves with the status once it is known (a slow or endless body after a
    * 2xx cannot turn a delivered batch into a failure); rejects with TransportError otherwise.
-   * With keepProcessAlive false, the socket does not keep the process running.
-   * Once the promise settles, no socket still reads from `payload` (a request not fully written by
-   * then loses its connection), so the caller may reuse that memory.
+   * `onReleased` is called once no socket will read `payload` any more (the request ended, or was
+   * given up on and lost its connection): only then may its memory be reused.
    */
-  send(payload: Buffer, timeoutMs: number, signal: AbortSignal, keepProcessAlive = true): Promise<TransportResponse> {
+  send(payload: Buffer, options: SendOptions): Promise<TransportResponse> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted || this.destroyed) {
+      if (options.signal.aborted || this.destroyed) {
         reject(abortError());
+        options.onReleased?.();
         return;
       }
-      const exchange = new Exchange(payload, keepProcessAlive, resolve, reject);
-      const onAbort = () => this.abandon(exchange, abortError());
-      // Bounds the whole exchange; after a status is known it only cleans up a body that never ends.
-      // A request someone waits for holds the process through its timer too, also while it waits for a socket.
-      const timer = setTimeout(() => this.abandon(exchange, new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
-      if (!keepProcessAlive) timer.unref();
-      signal.addEventListener('abort', onAbort, { once: true });
-      exchange.cleanup = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-      };
-      this.dispatch(exchange);
+      const exchange = new Exchange(resolve, reject, options, () => this.exchanges.delete(exchange));
+      this.exchanges.add(exchange);
+      try {
+        this.dispatcher ??= createDispatcher(this.config);
+        this.dispatcher.dispatch({ origin: this.origin, path: this.path, method: 'POST', headers: this.headers, body: payload }, exchange);
+      } catch (error) {
+        exchange.abandon(transportError(error));
+      }
     });
   }
 
   /** Closes every socket, idle or busy; requests under way fail as aborted, later ones at once. */
   destroy(): void {
     this.destroyed = true;
-    for (const exchange of this.waiting.splice(0)) exchange.fail(abortError());
-    for (const connection of this.open) connection.abort(abortError());
+    for (const exchange of this.exchanges) exchange.abandon(abortError());
+    this.dispatcher?.destroy().catch(() => undefined);
   }
+}
 
-  /** Ends an exchange early (timeout, shutdown): settles it if still open, and drops its connection. */
-  private abandon(exchange: Exchange, error: TransportError): void {
-    const waitingAt = this.waiting.indexOf(exchange);
-    if (waitingAt !== -1) this.waiting.splice(waitingAt, 1);
-    if (exchange.connection === undefined) exchange.fail(error);
-    else exchange.connection.abort(error);
+/** undici's pool for the endpoint, or a proxy agent in front of one. */
+function createDispatcher(config: TransportConfig): Dispatcher {
+  const { Pool, ProxyAgent, buildConnector, connect: tunnel } = loadUndici();
+  const detached = detachedWith(buildConnector);
+  const tls = config.ca === undefined ? {} : { ca: config.ca };
+  if (config.proxy === undefined) {
+    return new Pool(new URL(config.url).origin, { connections: MAX_CONNECTIONS, connect: detached(tls) });
   }
-
-  /** Starts an exchange on an idle or new connection, or queues it while MAX_SOCKETS are busy. */
-  private dispatch(exchange: Exchange): void {
-    let connection: Connection | undefined;
-    try {
-      connection = this.takeIdle() ?? (this.open.size < MAX_SOCKETS ? this.connect() : undefined);
-    } catch (error) {
-      // tls.connect throws at once on options it cannot use (an unreadable ca, say).
-      exchange.fail(new TransportError(errorCode(error, 'ERR_CONNECT'), errorMessage(error)));
-      return;
-    }
-    if (connection === undefined) this.waiting.push(exchange);
-    else connection.start(exchange);
-  }
-
-  private takeIdle(): Connection | undefined {
-    for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
-      if (connection.usable()) return connection;
-      connection.socket.destroy();
-    }
-    return undefined;
-  }
-
-  private connect(): Connection {
-    let socket: net.Socket;
-    if (this.secure) {
-      const resumed = this.tlsSession;
-      const tlsSocket = tls.connect(resumed === undefined ? this.connectOptions : { ...this.connectOptions, session: resumed });
-      tlsSocket.on('session', (session: Buffer) => {
-        this.tlsSession = session;
-      });
-      // A session the server no longer takes must not spoil every later handshake (as https.Agent does).
-      tlsSocket.on('error', () => {
-        if (this.tlsSession === resumed) this.tlsSession = undefined;
-      });
-      socket = tlsSocket;
-    } else {
-      socket = net.connect(this.connectOptions);
-    }
-    socket.setNoDelay(true);
-    const connection = new Connection(socket, this.headPrefix, this.release, this.forget);
-    this.open.add(connection);
-    return connection;
-  }
-
-  /** A connection finished an exchange and can carry another. */
-  private readonly release = (connection: Connection): void => {
-    const next = this.waiting.shift();
-    if (next !== undefined) return connection.start(next);
-    connection.idle();
-    this.idle.push(connection);
+  const pool = (origin: string | URL, options: object): Dispatcher => {
+    const connect = (options as { connect?: unknown }).connect;
+    return Object.assign(new Pool(origin, { connections: MAX_CONNECTIONS, ...options, connect: detached(connect) }), { connect: tunnel });
   };
-
-  /** A connection closed: forget it, and give a waiting request a fresh one. */
-  private readonly forget = (connection: Connection): void => {
-    this.open.delete(connection);
-    const at = this.idle.indexOf(connection);
-    if (at !== -1) this.idle.splice(at, 1);
-    const next = this.waiting.shift();
-    if (next !== undefined) this.dispatch(next);
-  };
+  return new ProxyAgent({
+    uri: config.proxy,
+    // An http endpoint is forwarded (absolute-form requests), as curl and Go do; an https one is
+    // always tunnelled with CONNECT, so the proxy never sees the key.
+    proxyTunnel: false,
+    requestTls: tls,
+    connections: MAX_CONNECTIONS,
+    clientFactory: pool,
+    factory: pool,
+  });
 }
 
 /**
- * One request and its answer. Settles once: a 2xx as soon as its status is known, an error answer
- * with the start of its body (or what came of it within ERROR_BODY_WAIT_MS), or a TransportError.
+ * undici refs a socket while it carries a request; these never are: a background export must not
+ * keep the process alive. Whoever waits for an answer holds the process through that request's own
+ * timer instead. Applied to the socket as soon as it exists (also while it connects) and again to
+ * what a connector hands over (a TLS socket over a proxy's tunnel). `connect` is a connector
+ * function (the proxy's tunnel), or the TLS options of a fresh one.
  */
-class Exchange {
-  connection: Connection | undefined;
-  /** Stops the exchange's timer and abort listener; called once the answer has ended or failed. */
-  cleanup: () => void = () => undefined;
-  private settled = false;
-  /** The answer's head, once it has arrived. */
-  private head: ResponseHead | undefined;
+function detachedWith(build: typeof buildConnector) {
+  return (connect: unknown): buildConnector.connector => {
+    const inner = typeof connect === 'function' ? (connect as buildConnector.connector) : build({ ...(connect as object) });
+    return (options, callback) => {
+      const socket: unknown = inner(options, (...args) => {
+        const connected = args[1];
+        if (connected) detach(connected); // an error passes none
+        callback(...args);
+      });
+      if (socket instanceof EventEmitter) detach(socket as Socket); // a connector may return nothing (the proxy's tunnel)
+      return socket as undefined;
+    };
+  };
+}
+
+function detach(socket: Socket): void {
+  socket.unref();
+  socket.ref = () => socket;
+}
+
+/**
+ * One request and its answer, as undici's dispatch handler. Settles once: a 2xx as soon as its
+ * status is known, an error answer with the start of its body (or what came of it within
+ * ERROR_BODY_WAIT_MS), or a TransportError.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why we gave up on the request, if we did; a request undici starts later is aborted at once. */
+  private abandonedWith: TransportError | undefined;
+  /** The final status, once its head has arrived (1xx answers aside). */
+  private status = 0;
+  private retryAfter: string | undefined;
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  private settled = false;
+  /** undici is done with the request: its answer ended or it failed. */
+  private finished = false;
+  private released = false;
+  private readonly timer: NodeJS.Timeout;
   private bodyTimer: NodeJS.Timeout | undefined;
-  readonly payload: Buffer;
-  readonly keepProcessAlive: boolean;
+  private readonly unwatch: () => void;
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (error: TransportError) => void;
+  private readonly onReleased: (() => void) | undefined;
+  private readonly forget: () => void;
 
-  constructor(
-    payload: Buffer,
-    keepProcessAlive: boolean,
-    resolve: (response: TransportResponse) => void,
-    reject: (error: TransportError) => void,
-  ) {
-    this.payload = payload;
-    this.keepProcessAlive = keepProcessAlive;
+  /**
+   * The timer bounds the whole exchange; after a status is known it only cleans up a body that
+   * never ends. A request somebody waits for holds the process through it, also while it waits
+   * for a connection.
+   */
+  constructor(resolve: (response: TransportResponse) => void, reject: (error: TransportError) => void, options: SendOptions, forget: () => void) {
     this.resolve = resolve;
     this.reject = reject;
+    this.onReleased = options.onReleased;
+    this.forget = forget;
+    const { timeoutMs, signal } = options;
+    this.timer = setTimeout(() => this.abandon(new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
+    if (options.keepProcessAlive === false) this.timer.unref();
+    const onAbort = () => this.abandon(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.unwatch = () => signal.removeEventListener('abort', onAbort);
   }
 
-  onHead(head: ResponseHead): void {
-    this.head = head;
-    if (this.isSuccess()) {
-      this.settle({ status: head.status, retryAfter: head.retryAfter, body: '' });
+  /** Ends the exchange early (timeout, shutdown): settles it if still open, and drops its connection. */
+  abandon(error: TransportError): void {
+    this.abandonedWith ??= error;
+    // After an error status, the answer is what came of it, unless the exporter is shutting down.
+    if (this.status !== 0 && error.code !== 'ABORT_ERR') this.settleWithAnswer();
+    else this.settle(error);
+    if (!this.finished) this.controller?.abort(error);
+    this.end();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abandonedWith !== undefined) controller.abort(this.abandonedWith);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // informational (103 Early Hints, …): the final answer follows
+    this.status = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+    if (statusCode < 300) {
+      this.settleWithAnswer();
       return;
     }
     // Error answers: keep the start of the body for the diagnostic, but never wait long for it.
-    this.bodyTimer = setTimeout(() => this.settleWithBody(), ERROR_BODY_WAIT_MS);
+    this.bodyTimer = setTimeout(() => this.settleWithAnswer(), ERROR_BODY_WAIT_MS);
     this.bodyTimer.unref();
   }
 
-  onBody(chunk: Buffer): void {
-    if (this.isSuccess() || this.size >= MAX_ERROR_BODY) return;
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled || this.size >= MAX_ERROR_BODY) return;
     this.chunks.push(chunk);
     this.size += chunk.length;
   }
 
-  /** The whole answer arrived. */
-  onComplete(): void {
-    this.settleWithBody();
-    this.cleanup();
+  onResponseEnd(): void {
+    this.finished = true;
+    this.settleWithAnswer();
+    this.end();
   }
 
-  /**
-   * The exchange failed: before a status, that is the outcome; after an error status, the answer is
-   * what came of it, unless the exchange was aborted (the exporter is shutting down).
-   */
-  fail(error: TransportError): void {
-    if (this.head !== undefined && error.code !== 'ABORT_ERR') this.settleWithBody();
-    else this.settle(error);
-    this.cleanup();
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.finished = true;
+    if (this.abandonedWith !== undefined) this.settle(this.abandonedWith);
+    else if (this.status !== 0) this.settleWithAnswer(); // the connection failed after an error status: that status stands
+    else this.settle(transportError(error));
+    this.end();
   }
 
-  private isSuccess(): boolean {
-    const status = this.head?.status ?? 0;
-    return status >= 200 && status < 300;
-  }
-
-  /** Settles with the answer as it stands (the head has arrived). */
-  private settleWithBody(): void {
+  /** Settles with the answer as it stands (its head has arrived). */
+  private settleWithAnswer(): void {
     clearTimeout(this.bodyTimer);
-    const head = this.head;
-    if (this.settled || head === undefined) return;
-    this.settle({ status: head.status, retryAfter: head.retryAfter, body: Buffer.concat(this.chunks).toString('utf8').slice(0, MAX_ERROR_BODY) });
+    if (this.settled || this.status === 0) return;
+    const body = this.status < 300 ? '' : Buffer.concat(this.chunks).toString('utf8').slice(0, MAX_ERROR_BODY);
+    this.settle({ status: this.status, retryAfter: this.retryAfter, body });
   }
 
   private settle(outcome: TransportResponse | TransportError): void {
     if (this.settled) return;
     this.settled = true;
-    this.connection?.dropUnwritten();
+    // Nobody waits any more: the timer now only bounds a body that never ends.
+    this.timer.unref();
     if (outcome instanceof TransportError) this.reject(outcome);
     else this.resolve(outcome);
   }
-}
 
-/** A keep-alive connection carrying one exchange at a time. */
-class Connection {
-  private exchange: Exchange | undefined;
-  private parser: ResponseParser | undefined;
-  readonly socket: net.Socket;
-  /** The request head up to the Content-Length value: the same for every request of a transport. */
-  private readonly headPrefix: Buffer;
-  private readonly release: (connection: Connection) => void;
-  private readonly forget: (connection: Connection) => void;
-
-  constructor(socket: net.Socket, headPrefix: Buffer, release: (connection: Connection) => void, forget: (connection: Connection) => void) {
-    this.socket = socket;
-    this.headPrefix = headPrefix;
-    this.release = release;
-    this.forget = forget;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (error) => this.failExchange(new TransportError(errorCode(error, 'ECONNRESET'), errorMessage(error))));
-    socket.on('close', () => {
-      this.failExchange(new TransportError('ECONNRESET', 'connection closed before the answer'));
-      this.forget(this);
-    });
-    // Set while idle only: an idle connection past IDLE_TIMEOUT_MS is closed.
-    socket.on('timeout', () => socket.destroy());
-  }
-
-  usable(): boolean {
-    return !this.socket.destroyed && this.socket.writable && this.socket.readable;
-  }
-
-  start(exchange: Exchange): void {
-    this.exchange = exchange;
-    exchange.connection = this;
-    this.parser = new ResponseParser(
-      (head) => exchange.onHead(head),
-      (chunk) => exchange.onBody(chunk),
-    );
-    const socket = this.socket;
-    socket.setTimeout(0);
-    // A background export must not hold the process open; whoever waits for a flush holds it instead.
-    // Set again once connected: each address tried while connecting gets a handle of its own.
-    const hold = () => {
-      if (this.exchange !== exchange) return;
-      if (exchange.keepProcessAlive) socket.ref();
-      else socket.unref();
-    };
-    hold();
-    if (socket.connecting) socket.once('connect', hold);
-    socket.cork();
-    socket.write(this.headPrefix);
-    socket.write(`${exchange.payload.length}\r\n\r\n`, 'latin1');
-    socket.write(exchange.payload);
-    socket.uncork();
-  }
-
-  /** An answer came before the whole request was written: stop writing it (the caller may reuse the payload). */
-  dropUnwritten(): void {
-    if (this.socket.writableLength > 0) this.socket.destroy();
-  }
-
-  /** Fails the exchange under way with `error` and closes the connection. */
-  abort(error: TransportError): void {
-    this.failExchange(error);
-    this.socket.destroy();
-  }
-
-  idle(): void {
-    this.socket.unref();
-    this.socket.setTimeout(IDLE_TIMEOUT_MS);
-  }
-
-  private onData(chunk: Buffer): void {
-    const parser = this.parser;
-    if (parser === undefined) {
-      this.socket.destroy(); // bytes nobody asked for: the connection is out of step
-      return;
-    }
-    try {
-      parser.feed(chunk);
-    } catch (error) {
-      this.failExchange(new TransportError('HPE_INVALID_RESPONSE', `malformed HTTP answer: ${errorMessage(error)}`));
-      this.socket.destroy();
-      return;
-    }
-    this.afterParse(parser);
-  }
-
-  private onEnd(): void {
-    const parser = this.parser;
-    try {
-      parser?.end();
-      if (parser !== undefined) this.afterParse(parser);
-    } catch (error) {
-      this.failExchange(new TransportError('ECONNRESET', errorMessage(error)));
-    }
-    this.socket.destroy();
-  }
-
-  /** Once a chunk is parsed whole (never in the middle of it), a complete answer frees the connection. */
-  private afterParse(parser: ResponseParser): void {
-    if (!parser.complete || parser !== this.parser) return;
-    const exchange = this.exchange;
-    this.exchange = undefined;
-    this.parser = undefined;
-    exchange?.onComplete();
-    // Reused only when the server said so. (An answer before our whole request was written has
-    // already dropped the connection when it settled: see dropUnwritten.)
-    if (parser.head?.reusable === true && this.usable()) this.release(this);
-    else this.socket.destroy();
-  }
-
-  private failExchange(error: TransportError): void {
-    const exchange = this.exchange;
-    if (exchange === undefined) return;
-    this.exchange = undefined;
-    this.parser = undefined;
-    exchange.fail(error);
+  /**
+   * Once undici is done with the request, or it was given up on (aborting it destroyed its socket;
+   * one not started yet is aborted before it is written): no timer, no listener, payload released.
+   */
+  private end(): void {
+    if (this.released || (!this.finished && this.abandonedWith === undefined)) return;
+    this.released = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.bodyTimer);
+    this.unwatch();
+    this.forget();
+    this.onReleased?.();
   }
 }
 
-function errorCode(error: unknown, fallback: string): string {
+/** A failure from undici or Node as a TransportError, with the codes verdict.ts decides on. */
+function transportError(error: unknown): TransportError {
+  if (error instanceof TransportError) return error;
+  const message = errorMessage(error);
+  // A proxy's refusal comes as undici's generic errors; its status is only in the message.
+  const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((407)\)/.exec(message);
+  if (proxyStatus !== null) {
+    const status = proxyStatus[1] ?? proxyStatus[2];
+    return new TransportError(status === '407' ? PROXY_AUTH_REQUIRED : 'ERR_PROXY_TUNNEL', `the proxy answered HTTP ${status}`);
+  }
+  // A TLS failure behind a proxy comes wrapped (SecureProxyConnectionError): its cause says what failed.
+  const own = errorCode(error);
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const code = own === undefined || own === 'UND_ERR_PRX_TLS' ? (errorCode(cause) ?? own ?? unnamed(error)) : own;
+  return new TransportError(code, message);
+}
+
+/** A code for an error that brings none: undici's parser errors often come without one. */
+function unnamed(error: unknown): string {
+  return (error as { name?: unknown } | null)?.name === 'HTTPParserError' ? 'HPE_INVALID_RESPONSE' : 'ERR_UNKNOWN';
+}
+
+function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : fallback;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function errorMessage(error: unknown): string {

@@ -1,5 +1,8 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AstralogClient } from '../client/client.ts';
+import type { SyncDelivery } from '../exporter/exporter.ts';
 
 /**
  * The one time budget of the process's ending: the beforeExit flush, a signal's flush, a crash's
@@ -28,35 +31,29 @@ export class ExitBudget {
 /** An ending happens within moments of its first sign; a window older than this belongs to an earlier one. */
 const STALE_AFTER_MS = 5_000;
 
-// Runs in a worker thread: posts each body in turn, then reports how many events arrived.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const http = require('node:http');
-const https = require('node:https');
-const { url, headers, ca, bodies, counts, status, deadline } = workerData;
-const request = url.startsWith('https:') ? https.request : http.request;
-let delivered = 0;
-function finish() {
-  Atomics.store(status, 1, delivered);
-  Atomics.store(status, 0, 1);
-  Atomics.notify(status, 0);
+/** What the worker thread (final-delivery-worker.ts) is given. */
+export interface FinalDeliveryJob {
+  delivery: SyncDelivery;
+  /** [0]: 1 once the worker is done; [1]: events delivered. */
+  status: Int32Array;
+  deadline: number;
 }
-function send(i) {
-  if (i >= bodies.length || Date.now() >= deadline) return finish();
-  const body = Buffer.from(bodies[i]);
-  const options = { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, timeout: Math.max(1, deadline - Date.now()) };
-  if (ca !== undefined) options.ca = ca;
-  const req = request(url, options, (res) => {
-    res.resume();
-    if (res.statusCode >= 200 && res.statusCode < 300) delivered += counts[i];
-    send(i + 1);
-  });
-  req.on('timeout', () => req.destroy());
-  req.on('error', () => send(i + 1));
-  req.end(body);
+
+/** The worker's built file, next to this one: .js or .cjs in dist/, .ts in the sources. */
+function workerFile(): URL {
+  const here = import.meta.url;
+  return new URL(`./final-delivery-worker${extname(fileURLToPath(here))}`, here);
 }
-send(0);
-`;
+
+/**
+ * The worker's environment: register must not set itself up again inside it (a --require in
+ * NODE_OPTIONS would load it there even without execArgv; OTEL_SDK_DISABLED keeps any copy quiet).
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
+  delete env.NODE_OPTIONS;
+  return env;
+}
 
 /**
  * Delivers everything the client has not delivered yet, synchronously: a worker thread posts it
@@ -73,9 +70,11 @@ export function deliverSynchronously(client: AstralogClient, timeoutMs: number):
   const status = new Int32Array(new SharedArrayBuffer(8));
   let delivered = 0;
   try {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { ...delivery, status, deadline: Date.now() + timeoutMs },
+    const job: FinalDeliveryJob = { delivery, status, deadline: Date.now() + timeoutMs };
+    const worker = new Worker(workerFile(), {
+      workerData: job,
+      execArgv: [], // no --require/--import of the app's (register among them)
+      env: workerEnv(),
       stdout: true, // the worker prints nothing of ours; never let it write through a captured console
       stderr: true,
     });

@@ -321,8 +321,11 @@ export interface SelfSignedCert {
   key: string;
 }
 
-/** Generates a throwaway self-signed certificate for IP 127.0.0.1 with openssl (which must be installed). */
-export function makeSelfSignedCert(): SelfSignedCert {
+/**
+ * Generates a throwaway self-signed certificate with openssl (which must be installed), for IP
+ * 127.0.0.1 by default, or for the given subject alternative names (`DNS:ingest.test`, …).
+ */
+export function makeSelfSignedCert(altNames: readonly string[] = ['IP:127.0.0.1']): SelfSignedCert {
   const dir = mkdtempSync(join(tmpdir(), 'astralog-tls-'));
   try {
     const keyPath = join(dir, 'key.pem');
@@ -330,7 +333,7 @@ export function makeSelfSignedCert(): SelfSignedCert {
     try {
       execFileSync(
         'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', `/CN=${(altNames[0] ?? '').replace(/^\w+:/, '')}`, '-addext', `subjectAltName=${altNames.join(',')}`],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
     } catch (error) {

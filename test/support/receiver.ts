@@ -103,6 +103,8 @@ export interface Receiver {
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
   /** Sockets currently open to the server. */
   openConnections(): number;
+  /** Connections accepted so far, closed ones included. */
+  connectionsAccepted(): number;
   /** Destroys every socket (black-holed ones included), cancels pending delays, closes. Idempotent. */
   close(): Promise<void>;
 }
@@ -480,9 +482,11 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     }
   });
   server.keepAliveTimeout = 5000;
+  let connectionCount = 0;
   server.on('connection', (socket: Socket) => {
     socket.on('error', noop);
     sockets.add(socket);
+    connectionCount++;
     socket.on('close', () => {
       sockets.delete(socket);
       if (sockets.size === 0) onSocketsDrained?.();
@@ -537,6 +541,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     },
     openConnections() {
       return sockets.size;
+    },
+    connectionsAccepted() {
+      return connectionCount;
     },
     close() {
       if (closing) return closing;

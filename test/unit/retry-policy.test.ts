@@ -24,14 +24,4 @@ describe('RetryPolicy', () => {
     const bottom = new RetryPolicy({ random: () => 0 });
     expect(bottom.backoffMs(3)).toBe(0);
   });
-  it('classifies statuses and errors', () => {
-    const p = new RetryPolicy();
-    expect([408, 429, 500, 502, 503, 504].every((s) => p.isRetryableStatus(s))).toBe(true);
-    expect([400, 401, 403, 404, 413, 501].some((s) => p.isRetryableStatus(s))).toBe(false);
-    expect(p.isRetryableError({ code: 'ECONNRESET' })).toBe(true);
-    expect(p.isRetryableError({ code: 'EAI_AGAIN' })).toBe(true);
-    expect(p.isRetryableError({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })).toBe(false);
-    expect(p.isRetryableError(new Error('x'))).toBe(false);
-    expect(p.isRetryableError(null)).toBe(false);
-  });
 });
