@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Loopback servers and spawned processes: keep parallelism modest on 2-core machines.
     maxWorkers: 2,
+    // The machine's proxy settings must not route the tests' loopback and made-up hosts: tests that
+    // want a proxy name one (the proxy option, or the environment of a child process).
+    env: { HTTP_PROXY: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '', NO_PROXY: '', no_proxy: '' },
   },
 });

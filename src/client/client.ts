@@ -4,7 +4,7 @@ import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs'
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
-import { AstralogLogRecordExporter, type ExporterStats, type SyncDelivery } from '../exporter/exporter.ts';
+import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
 import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
@@ -73,6 +73,8 @@ export class AstralogClient implements Astralog {
   readonly serviceName: string;
   readonly traceCorrelation: boolean;
   readonly endpoint: string;
+  /** The proxy events go through, if any (register's startup line names it). */
+  readonly proxy: ProxyRoute | undefined;
   private filtered = 0;
   /** Set first thing in close(), before the shutdown it starts can call back into this client. */
   private closed = false;
@@ -94,6 +96,7 @@ export class AstralogClient implements Astralog {
     this.traceCorrelation = contextManager !== 'failed';
     this.serviceName = String(resource.attributes['service.name']); // defaultResource() always names one
     this.endpoint = this.exporter.url;
+    this.proxy = this.exporter.proxy;
     if (contextManager === 'failed') {
       reportOnce(
         'context-manager',

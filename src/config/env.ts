@@ -41,7 +41,10 @@ export const ENV_FOR_OPTION: Readonly<Record<string, string>> = {
   exportTimeoutMs: 'ASTRALOG_EXPORT_TIMEOUT_MS',
   maxConcurrentExports: 'ASTRALOG_MAX_CONCURRENT_EXPORTS',
   shutdownTimeoutMs: 'ASTRALOG_SHUTDOWN_TIMEOUT_MS',
+  proxy: 'ASTRALOG_PROXY',
 };
+
+const NO_PROXY_WORDS: ReadonlySet<string> = new Set(['none', 'false', 'off', 'no', '0']);
 
 const OTEL_LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 
@@ -77,6 +80,9 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
   }
   const insecure = readBoolean(env, 'ASTRALOG_ALLOW_INSECURE_HTTP', false, errors);
   if (insecure) options.allowInsecureHttp = true;
+  // A proxy URL, or none/false/off/no/0 for a direct connection whatever HTTPS_PROXY says.
+  const proxy = text(env, 'ASTRALOG_PROXY');
+  if (proxy !== undefined) options.proxy = NO_PROXY_WORDS.has(proxy.toLowerCase()) ? false : proxy;
   for (const option of PROCESSOR_LIMIT_KEYS) {
     const name = ENV_FOR_OPTION[option] as string;
     const value = text(env, name);

@@ -21,6 +21,14 @@ export type ExportFailureReason =
   | 'network' // a failure a retry cannot cure (TLS verification, bad request options)
   | 'shutdown'; // abandoned because the exporter shut down
 
+/** Where an exporter's requests go through (see the exporter's `proxy`). */
+export interface ProxyRoute {
+  /** The proxy's origin, without credentials. */
+  origin: string;
+  /** The environment variable that named it (HTTPS_PROXY, …); undefined when the proxy option did. */
+  variable: string | undefined;
+}
+
 /** What became of each record of one export. */
 export interface ExportOutcome<Reason extends string = ExportFailureReason> {
   delivered: number;
@@ -164,10 +172,12 @@ let nextExporterId = 1;
  * idempotent; exports after shutdown fail at once.
  */
 export class AstralogLogRecordExporter implements LogRecordExporter {
-  private readonly config: ExporterConfig;
-  private readonly encoder: EventEncoder;
-  private readonly transportConfig: TransportConfig;
-  private readonly transport: HttpTransport;
+  // Truly private (#): they hold the API key and proxy credentials, which util.inspect,
+  // JSON.stringify and Object.keys must never show.
+  readonly #config: ExporterConfig;
+  readonly #encoder: EventEncoder;
+  readonly #transportConfig: TransportConfig;
+  readonly #transport: HttpTransport;
   private readonly retryPolicy: RetryPolicy;
   /** One attempt's timeout when the export's budget allows: a third of it, at least MIN_ATTEMPT_TIMEOUT_MS. */
   private readonly attemptTimeoutMs: number;
@@ -198,18 +208,27 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   };
 
   constructor(options: AstralogExporterOptions) {
-    this.config = resolveExporterConfig(options);
-    this.encoder = new EventEncoder(this.config);
-    const { url, apiKey, headers, compression, ca, proxy } = this.config;
-    this.transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
-    this.transport = new HttpTransport(this.transportConfig);
+    this.#config = resolveExporterConfig(options);
+    this.#encoder = new EventEncoder(this.#config);
+    const { url, apiKey, headers, compression, ca, proxy } = this.#config;
+    this.#transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
+    this.#transport = new HttpTransport(this.#transportConfig);
     this.retryPolicy = new RetryPolicy();
-    this.attemptTimeoutMs = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.config.exportTimeoutMs / 3));
+    this.attemptTimeoutMs = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.#config.exportTimeoutMs / 3));
   }
 
   /** The drain URL requests go to. */
   get url(): string {
-    return this.config.url.href;
+    return this.#config.url.href;
+  }
+
+  /**
+   * The proxy requests go through: its origin (never its credentials) and the environment
+   * variable that named it (undefined for the proxy option); undefined for a direct connection.
+   */
+  get proxy(): ProxyRoute | undefined {
+    const proxy = this.#config.proxy;
+    return proxy === undefined ? undefined : { origin: proxy.origin, variable: proxy.variable };
   }
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
@@ -312,12 +331,12 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * @internal
    */
   prepareSyncDelivery(records: readonly ReadableLogRecord[]): SyncDelivery {
-    const delivery: SyncDelivery = { transport: this.transportConfig, bodies: [], counts: [] };
+    const delivery: SyncDelivery = { transport: this.#transportConfig, bodies: [], counts: [] };
     if (records.length === 0 || Date.now() < this.pausedUntil) return delivery;
     const batch = this.encodeBatch(records);
     for (const [first, last] of this.chunkByRequestSize(batch)) {
       const body = this.bodyOf(batch, first, last);
-      delivery.bodies.push(this.transport.encodeBodySync(body));
+      delivery.bodies.push(this.#transport.encodeBodySync(body));
       delivery.counts.push(last - first + 1);
     }
     // Not given back to the pool: the bodies may be views of it (the worker gets copies of them).
@@ -351,7 +370,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const timedOut = await Promise.race([
       pending.then(() => false),
       new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.config.shutdownTimeoutMs);
+        timer = setTimeout(() => resolve(true), this.#config.shutdownTimeoutMs);
         timer.unref();
       }),
     ]);
@@ -360,11 +379,11 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       this.abortController.abort();
       await pending;
     }
-    this.transport.destroy();
+    this.#transport.destroy();
   }
 
   private async runExport(kept: KeptEvents, outcome: ExportOutcome, background: boolean): Promise<ExportOutcome> {
-    const run: ExportRun = { kept, deadline: Date.now() + this.config.exportTimeoutMs, keepProcessAlive: !background };
+    const run: ExportRun = { kept, deadline: Date.now() + this.#config.exportTimeoutMs, keepProcessAlive: !background };
     try {
       for (const [first, last] of this.chunkByRequestSize(kept.batch)) {
         await this.sendEvents(run, first, last, outcome);
@@ -402,7 +421,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     buf.ascii(BODY_OPEN);
     for (let i = 0; i < n; i++) {
       if (i > 0) buf.byte(0x2c);
-      this.encoder.encodeInto(buf, records[i] as ReadableLogRecord);
+      this.#encoder.encodeInto(buf, records[i] as ReadableLogRecord);
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
@@ -412,8 +431,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   /** Splits the batch into runs of events [first, last] whose request body stays within maxRequestBytes. */
   private chunkByRequestSize(batch: EncodedBatch): Array<[number, number]> {
     const n = batch.ends.length;
-    if (batch.buffer.pos <= this.config.maxRequestBytes) return [[0, n - 1]];
-    const max = this.config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
+    if (batch.buffer.pos <= this.#config.maxRequestBytes) return [[0, n - 1]];
+    const max = this.#config.maxRequestBytes - BODY_OPEN.length - BODY_CLOSE.length;
     const chunks: Array<[number, number]> = [];
     let first = 0;
     for (let i = 1; i < n; i++) {
@@ -451,7 +470,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
     }
 
-    const payload = await this.transport.encodeBody(this.bodyOf(run.kept.batch, first, last));
+    const payload = await this.#transport.encodeBody(this.bodyOf(run.kept.batch, first, last));
 
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
@@ -463,7 +482,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         // must not take the whole budget with it; the retry goes out on a fresh one.
         const attemptMs = Math.min(remaining, this.attemptTimeoutMs);
         run.kept.hold();
-        response = await this.transport.send(payload, {
+        response = await this.#transport.send(payload, {
           timeoutMs: attemptMs,
           signal: this.abortController.signal,
           keepProcessAlive: run.keepProcessAlive,
@@ -503,7 +522,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         case 'refused':
           reportOnce(
             `${this.id}:status:${status}`,
-            `Astralog at ${this.config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
+            `Astralog at ${this.#config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
           );
           return this.fail(outcome, first, last, 'httpError');
         default:
@@ -527,12 +546,12 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   /** A failure no retry cures (an untrusted certificate, a proxy refusing its credentials): pause, said once. */
   private onBlocked(error: unknown, code: string): void {
     this.pause('network');
-    const retried = `Sending is paused and tried again every ${formatDuration(this.config.authRetryIntervalMs)}`;
-    const proxy = this.config.proxy;
+    const retried = `Sending is paused and tried again every ${formatDuration(this.#config.authRetryIntervalMs)}`;
+    const proxy = this.#config.proxy;
     if (isCertificateFailure(code)) {
       reportOnce(
         `${this.id}:net:${code}`,
-        `cannot use Astralog at ${this.config.url.origin}: its TLS certificate is not trusted (${describeError(error)}). ${retried}; for a private CA, pass the ca option.`,
+        `cannot use Astralog at ${this.#config.url.origin}: its TLS certificate is not trusted (${describeError(error)}). ${retried}; for a private CA, pass the ca option.`,
       );
     } else {
       reportOnce(
@@ -565,7 +584,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     if (reason === 'retriesExhausted') {
       reportThrottled(
         `${this.id}:exhausted`,
-        `Astralog export gave up on ${last - first + 1} record(s) after retries within ${this.config.exportTimeoutMs} ms` +
+        `Astralog export gave up on ${last - first + 1} record(s) after retries within ${this.#config.exportTimeoutMs} ms` +
           (cause === undefined ? '' : ` (last error: ${typeof cause === 'string' ? cause : describeError(cause)})`),
       );
     }
@@ -586,7 +605,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   private pause(reason: 'unauthorized' | 'network'): void {
-    this.pausedUntil = Date.now() + this.config.authRetryIntervalMs;
+    this.pausedUntil = Date.now() + this.#config.authRetryIntervalMs;
     this.pauseReason = reason;
   }
 
@@ -595,8 +614,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.pause('unauthorized');
     reportOnce(
       `${this.id}:auth`,
-      `Astralog refused the API key (HTTP ${status}) at ${this.config.url.origin}. Sending is paused and the key is tried again every ` +
-        `${formatDuration(this.config.authRetryIntervalMs)}; records are not delivered meanwhile. Check the apiKey option or ASTRALOG_API_KEY.`,
+      `Astralog refused the API key (HTTP ${status}) at ${this.#config.url.origin}. Sending is paused and the key is tried again every ` +
+        `${formatDuration(this.#config.authRetryIntervalMs)}; records are not delivered meanwhile. Check the apiKey option or ASTRALOG_API_KEY.`,
     );
   }
 

@@ -70,8 +70,10 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
 
 function startupLine(client: AstralogClient, settings: RegisterSettings, otlp: boolean): string {
   const otlpNote = otlp ? '; also over OTLP/HTTP to the OTEL_EXPORTER_OTLP endpoint' : '';
+  const proxy = client.proxy;
+  const via = proxy === undefined ? '' : ` through the proxy ${proxy.origin} (${proxy.variable ?? 'ASTRALOG_PROXY'})`;
   return (
-    `sending logs to ${client.endpoint} as service "${client.serviceName}"; ` +
+    `sending logs to ${client.endpoint}${via} as service "${client.serviceName}"; ` +
     `trace correlation ${client.traceCorrelation ? 'on' : 'off (another @opentelemetry/api version owns the globals)'}; ` +
     `console capture ${settings.captureConsole ? 'on' : 'off'}${otlpNote} (ASTRALOG_QUIET=true hides this line)`
   );

@@ -156,6 +156,25 @@ describe('retries', () => {
     expect(receiver.requests.map((r) => r.status)).toEqual([status, 202]);
   });
 
+  // A proxy, WAF or broken server answers garbage: the attempt failed, the answer says nothing of the
+  // key or the endpoint. Retried after one backoff step like a reset, never a pause of sending.
+  it.each([
+    ['a status line that is not HTTP', undefined],
+    ['a 17 KB head', `HTTP/1.1 200 OK\r\nX-Waf: ${'a'.repeat(17_000)}\r\nContent-Length: 0\r\n\r\n`],
+    ['Content-Length: 2, 2', 'HTTP/1.1 202 Accepted\r\nContent-Length: 2, 2\r\n\r\nok'],
+    ['bare LF line ends', 'HTTP/1.1 202 Accepted\nContent-Length: 2\n\nok'],
+    ['an answer cut short', 'HTTP/1.1 202 Acc'],
+  ])('a malformed answer (%s), then normal ones: delivered after one backoff step, once, sending never paused', async (_name, bytes) => {
+    receiver.setBehaviour(sequence(bytes === undefined ? { kind: 'malformed' } : { kind: 'malformed', bytes }));
+    const exporter = exporterFor({ authRetryIntervalMs: 60_000 });
+    expect((await exportOnce(exporter, makeRecords(5))).code).toBe(ExportResultCode.SUCCESS);
+    expect(exporter.stats()).toMatchObject({ requests: 2, retries: 1, delivered: 5, failed: { network: 0, retriesExhausted: 0 } });
+    expect(receiver.requests.map((r) => r.status)).toEqual(['malformed', 202]);
+    expect((await exportOnce(exporter, makeRecords(1, {}, 5))).code).toBe(ExportResultCode.SUCCESS); // not paused
+    expect(seqs()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stderr.lines().join('\n')).not.toMatch(/paused/);
+  });
+
   it('retries connection resets, mid-body resets included', async () => {
     receiver.setBehaviour(sequence({ kind: 'reset' }, { kind: 'resetMidBody' }));
     const exporter = exporterFor();

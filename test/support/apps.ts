@@ -37,11 +37,14 @@ export function makeAppDir(): AppDir {
   };
 }
 
-/** process.env without any inherited OTEL_* or ASTRALOG_* variable, plus `extra`. */
+/** Proxy variables of the machine's: a test that wants a proxy sets its own. */
+const PROXY_VARIABLES = new Set(['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']);
+
+/** process.env without any inherited OTEL_*, ASTRALOG_* or proxy variable, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('ASTRALOG_')) continue;
+    if (key.startsWith('OTEL_') || key.startsWith('ASTRALOG_') || PROXY_VARIABLES.has(key.toLowerCase())) continue;
     // A NODE_OPTIONS inherited from a test runner could preload things into the child.
     if (key === 'NODE_OPTIONS') continue;
     env[key] = value;

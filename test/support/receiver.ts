@@ -41,6 +41,11 @@ export type Behaviour =
   | { kind: 'resetMidBody' }
   /** Read everything, never answer; the socket stays open until the client or `close()` ends it. */
   | { kind: 'blackhole' }
+  /**
+   * Write `bytes` (default: a line that is not HTTP) as the whole answer, straight to the socket,
+   * then close it, as a broken proxy or WAF might. The events are NOT accepted.
+   */
+  | { kind: 'malformed'; bytes?: string }
   /** Wait `ms`, then behave as `then`. */
   | { kind: 'delay'; ms: number; then: Behaviour }
   /**
@@ -68,7 +73,7 @@ export interface ReceivedRequest {
    * What the receiver answered. 'reset' also covers a connection that ended before the body was
    * complete (the client went away mid-upload).
    */
-  status: number | 'reset' | 'blackhole';
+  status: number | 'reset' | 'blackhole' | 'malformed';
   /** Date.now() when the body finished arriving. */
   receivedAt: number;
 }
@@ -197,6 +202,9 @@ function checkBehaviour(b: unknown, path = 'behaviour'): asserts b is Behaviour 
     case 'resetMidBody':
     case 'blackhole':
       return;
+    case 'malformed':
+      if (b['bytes'] !== undefined && typeof b['bytes'] !== 'string') throw new TypeError(`${path}: malformed bytes must be a string`);
+      return;
     case 'delay':
     case 'drip': {
       const ms = b['ms'];
@@ -223,6 +231,8 @@ function outcomeOf(b: Behaviour): ReceivedRequest['status'] {
       return 'reset';
     case 'blackhole':
       return 'blackhole';
+    case 'malformed':
+      return 'malformed';
     case 'delay':
     case 'drip':
       return outcomeOf(b.then);
@@ -328,6 +338,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         return;
       case 'blackhole':
         return; // never answer; close() destroys the socket
+      case 'malformed':
+        socket.end(b.bytes ?? 'SSH-2.0-OpenSSH_9.6\r\n\r\n');
+        return;
       case 'delay':
         later(b.ms, () => perform(b.then, rec, res, socket));
         return;

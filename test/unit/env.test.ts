@@ -54,6 +54,15 @@ describe('readEnvConfig', () => {
     });
   });
 
+  it('ASTRALOG_PROXY: a proxy URL for the proxy option, or none (false, off, no, 0) for a direct connection', () => {
+    expect(readEnvConfig({ ...KEY, ASTRALOG_PROXY: ' http://proxy.corp:3128 ' })).toMatchObject({ options: { proxy: 'http://proxy.corp:3128' } });
+    for (const word of ['none', 'NONE', 'false', 'off', 'no', '0']) {
+      expect(readEnvConfig({ ...KEY, ASTRALOG_PROXY: word }), word).toMatchObject({ options: { proxy: false } });
+    }
+    expect(readEnvConfig({ ...KEY })).not.toHaveProperty('options.proxy');
+    expect(describeEnvError(new AstralogConfigError('proxy', 'the proxy URL has no host'))).toBe('ASTRALOG_PROXY: the proxy URL has no host');
+  });
+
   it('falls back to OTEL_SERVICE_NAME for the service', () => {
     expect(readEnvConfig({ ...KEY, OTEL_SERVICE_NAME: 'api' })).toMatchObject({ options: { service: 'api' } });
   });
