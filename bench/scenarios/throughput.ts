@@ -8,6 +8,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import pino from 'pino';
+import { HttpTransport, type SendOptions } from '../../src/exporter/transport.ts';
 import { createAstralog } from '../../src/index.ts';
 import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
@@ -64,7 +65,11 @@ function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): () => nu
     const delivered = { rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
     replace(exporter, 'prepareExport', (records: unknown[]) => ({ start: () => Promise.resolve({ ...delivered, delivered: records.length }), encoded: undefined }));
   } else {
-    replace(exporter?.transport as Record<string, unknown> | undefined, 'send', async () => ({ status: 202, retryAfter: undefined, body: '' }));
+    // The transport is the exporter's #private part: its class is stubbed instead (one client in this process).
+    replace(HttpTransport.prototype as unknown as Record<string, unknown>, 'send', async (_payload: Buffer, options: SendOptions) => {
+      options.onReleased?.();
+      return { status: 202, retryAfter: undefined, body: '' };
+    });
   }
   return () => reached;
 }

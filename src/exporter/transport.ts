@@ -33,8 +33,8 @@ let undici: UndiciParts | undefined;
 /**
  * undici's pool, proxy agent, connector and CONNECT call, loaded at the first request rather than
  * at start-up: `require('undici')` costs 110-150 ms of CPU (its entry point also loads fetch,
- * WebSocket, caches and mocks), these modules about 60 ms, and a process that never sends pays
- * nothing. They are the very functions the entry point exports (undici has no exports map; a test
+ * WebSocket, caches and mocks), these modules about 60 ms (half of it node:http2, which undici's
+ * client loads whatever the protocol), and a process that never sends pays nothing. They are the very functions the entry point exports (undici has no exports map; a test
  * checks). The entry point also puts the call APIs on every dispatcher; of those the proxy agent
  * needs only `connect`, which createDispatcher gives the pools it makes.
  */
