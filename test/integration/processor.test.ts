@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { total } from '../../src/processor/drop-report.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { AstralogLogRecordExporter } from '../../src/index.ts';
@@ -34,9 +34,14 @@ describe('processor + exporter against a loopback receiver', () => {
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, authRetryIntervalMs: 200 });
     processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 100 });
     for (const r of makeRecords(500)) processor.onEmit(r);
-    await tick(150);
-    expect(processor.stats()).toMatchObject({ exported: 0, queued: 500 });
-    expectAccounted(processor.stats());
+    await receiver.waitForRequests(1); // refused (401)
+    await vi.waitFor(() => expect(stderr.lines().join('')).toMatch(/refused the API key/));
+    // Kept, not dropped: every record is held (queued, or in flight again once the key is retried).
+    const during = processor.stats();
+    expect(during.exported).toBe(0);
+    expect(total(during.dropped)).toBe(0);
+    expect(during.queued + during.inFlight).toBe(500);
+    expectAccounted(during);
     receiver.setApiKey(TEST_KEY);
     await receiver.waitForEvents(500, 5_000);
     await processor.forceFlush();
