@@ -3,6 +3,7 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
+import { untilDeadline } from '../deadline.ts';
 import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
 import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
@@ -314,9 +315,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     return outcome;
   }
 
-  /** Waits for the exports in flight (each is bounded by exportTimeoutMs). */
-  async forceFlush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+  /** Waits for the exports in flight, exportTimeoutMs at most (each is bounded by it). Never rejects. */
+  forceFlush(): Promise<void> {
+    return untilDeadline(Date.now() + this.#config.exportTimeoutMs, Promise.allSettled([...this.inFlight]));
   }
 
   /** Waits up to shutdownTimeoutMs for exports in flight, then abandons them and closes sockets. */
@@ -366,16 +367,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
   private async shutdownOnce(): Promise<void> {
     const pending = Promise.allSettled([...this.inFlight]);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      pending.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.#config.shutdownTimeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
+    // Ref'd (untilDeadline): whoever awaits the shutdown keeps the process alive until it ends.
+    await untilDeadline(Date.now() + this.#config.shutdownTimeoutMs, pending);
+    if (this.inFlight.size > 0) {
       this.abortController.abort();
       await pending;
     }

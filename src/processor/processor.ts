@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
+import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
 import type { EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
@@ -160,9 +161,14 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop(this.shutdownStarted ? 'shutdown' : 'invalid', 1);
   }
 
+  /**
+   * Sends every record emitted before the call, and waits for the exporter's own flush, all within
+   * one deadline (timeoutMillis, default exportTimeoutMs + 1 s); resolves by it whatever the network
+   * does. Exports still under way then go on in the background. Never rejects.
+   */
   forceFlush(options?: ForceFlushOptions): Promise<void> {
     const timeoutMs = options?.timeoutMillis ?? this.config.exportTimeoutMs + 1_000;
-    return this.flushPending(timeoutMs).then(() => this.exporterFlush());
+    return untilDeadline(Date.now() + timeoutMs, this.flushPending(timeoutMs).then(() => this.exporterFlush()));
   }
 
   shutdown(): Promise<void> {
