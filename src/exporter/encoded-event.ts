@@ -56,6 +56,8 @@ export interface EncodedExport {
   readonly resource: Resource | undefined;
   /** Event i of the export, copied out, for another attempt or a last delivery. */
   event(i: number): EncodedEvent;
+  /** A request carrying these events is under way: sending them again could store them twice. */
+  readonly awaitingAnswer: boolean;
   /** Its events are no longer needed: their bytes may be reused once the export has ended too. */
   release(): void;
 }

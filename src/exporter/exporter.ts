@@ -37,6 +37,12 @@ export interface ExportOutcome<Reason extends string = ExportFailureReason> {
   rejected: { badRequest: number; tooLarge: number };
   /** Indexes (into the exported array) of records not delivered, which a later attempt could deliver. */
   failed: number[];
+  /**
+   * Indexes of records whose request was written to a connection but never answered (a timeout, a
+   * reset, a malformed answer): they may have arrived. The exporter does not send them again; a
+   * processor may, once (AstralogBatchLogRecordProcessor does).
+   */
+  unanswered: number[];
   failureReason: Reason | undefined;
   /** When Astralog asked for a pause (Retry-After) longer than the export could wait: how long, in ms. */
   retryAfterMs?: number;
@@ -46,6 +52,8 @@ export interface ExporterStats {
   requests: number;
   retries: number;
   delivered: number;
+  /** Records whose request was written but never answered (they may have arrived). */
+  unanswered: number;
   rejected: { badRequest: number; tooLarge: number };
   failed: Record<ExportFailureReason, number>;
   exportsInFlight: number;
@@ -53,8 +61,6 @@ export interface ExporterStats {
 
 /** Below this much budget left, another attempt is not worth starting. */
 const MIN_ATTEMPT_MS = 50;
-/** The shortest per-attempt timeout when the budget allows (servers answering slower would see retries). */
-const MIN_ATTEMPT_TIMEOUT_MS = 2_000;
 /** Encode buffers kept for reuse: one per export in flight at the default maxConcurrentExports. */
 const MAX_POOLED_BUFFERS = 8;
 /**
@@ -92,6 +98,8 @@ class KeptEvents implements EncodedExport {
   private readonly recycle: (buf: JsonBuffer) => void;
   private holders = 1;
   private callerReleased = false;
+  /** Requests of this export sent and not answered yet. */
+  awaiting = 0;
 
   constructor(batch: EncodedBatch, first: ReadableLogRecord | undefined, recycle: (buf: JsonBuffer) => void) {
     this.batch = batch;
@@ -108,6 +116,10 @@ class KeptEvents implements EncodedExport {
     const bytes = Buffer.allocUnsafeSlow((this.batch.ends[i] as number) - from);
     this.batch.buffer.bytes.copy(bytes, 0, from, this.batch.ends[i]);
     return new EncodedEvent(bytes, { resource: this.resource ?? emptyResource(), instrumentationScope: this.scope ?? SDK_SCOPE });
+  }
+
+  get awaitingAnswer(): boolean {
+    return this.awaiting > 0;
   }
 
   /** The caller's release (once; later calls change nothing). */
@@ -180,8 +192,6 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   readonly #transportConfig: TransportConfig;
   readonly #transport: HttpTransport;
   private readonly retryPolicy: RetryPolicy;
-  /** One attempt's timeout when the export's budget allows: a third of it, at least MIN_ATTEMPT_TIMEOUT_MS. */
-  private readonly attemptTimeoutMs: number;
   private readonly id = nextExporterId++;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abortController = new AbortController();
@@ -204,6 +214,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     requests: 0,
     retries: 0,
     delivered: 0,
+    unanswered: 0,
     rejected: { badRequest: 0, tooLarge: 0 },
     failed: { unauthorized: 0, retriesExhausted: 0, httpError: 0, network: 0, shutdown: 0 },
   };
@@ -215,7 +226,6 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.#transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
     this.#transport = new HttpTransport(this.#transportConfig);
     this.retryPolicy = new RetryPolicy();
-    this.attemptTimeoutMs = Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.floor(this.#config.exportTimeoutMs / 3));
   }
 
   /** The drain URL requests go to. */
@@ -277,7 +287,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    */
   prepareExport(records: readonly ReadableLogRecord[], options: ExportOptions = {}): PreparedExport {
     const n = Array.isArray(records) ? records.length : 0;
-    const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
+    const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
     if (this.shutdownPromise !== undefined) return settledExport(allFailed(n, 'shutdown'));
     if (n === 0) return settledExport(outcome);
     let kept: KeptEvents;
@@ -304,8 +314,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   /** Unreachable by design; never let a bug lose records silently: what is not accounted for failed. */
   private unexpected(error: unknown, n: number, outcome: ExportOutcome): ExportOutcome {
     reportError(`export failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-    const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length;
-    const alreadyFailed = new Set(outcome.failed);
+    const accounted = outcome.delivered + outcome.rejected.badRequest + outcome.rejected.tooLarge + outcome.failed.length + outcome.unanswered.length;
+    const alreadyFailed = new Set([...outcome.failed, ...outcome.unanswered]);
     for (let i = n - 1, missing = n - accounted; i >= 0 && missing > 0; i--) {
       if (alreadyFailed.has(i)) continue;
       outcome.failed.push(i);
@@ -359,6 +369,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       requests: c.requests,
       retries: c.retries,
       delivered: c.delivered,
+      unanswered: c.unanswered,
       rejected: { ...c.rejected },
       failed: { ...c.failed },
       exportsInFlight: this.inFlight.size,
@@ -470,26 +481,34 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       const remaining = deadline - Date.now();
       if (remaining <= 0) return this.fail(outcome, first, last, 'retriesExhausted');
       const request = ++this.counters.requests;
-      let response: TransportResponse;
+      let response: TransportResponse | undefined;
+      let failure: TransportError | undefined;
+      run.kept.hold();
+      run.kept.awaiting++;
       try {
-        // One attempt gets at most a third of the budget (at least 2 s): a connection that went dead
-        // must not take the whole budget with it; the retry goes out on a fresh one.
-        const attemptMs = Math.min(remaining, this.attemptTimeoutMs);
-        run.kept.hold();
+        // The whole budget that is left: a server that answers within it must not see the request
+        // twice because an attempt was given up early.
         response = await this.#transport.send(payload, {
-          timeoutMs: attemptMs,
+          timeoutMs: remaining,
           signal: this.abortController.signal,
           keepProcessAlive: run.keepProcessAlive,
           onReleased: () => run.kept.drop(),
         });
       } catch (error) {
-        if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
-        const code = error instanceof TransportError ? error.code : 'ERR_UNKNOWN';
-        if (failureVerdict(code) === 'blocked') {
-          this.onBlocked(error, code);
+        failure = error instanceof TransportError ? error : new TransportError('ERR_UNKNOWN', String(error));
+      } finally {
+        run.kept.awaiting--;
+      }
+      if (response === undefined) {
+        failure ??= new TransportError('ERR_UNKNOWN', 'no answer');
+        if (failureVerdict(failure.code) === 'blocked') {
+          this.onBlocked(failure);
           return this.fail(outcome, first, last, 'network');
         }
-        if (!(await this.backoff(attempt, undefined, run))) return this.fail(outcome, first, last, 'retriesExhausted', error);
+        // It may have arrived: sent again only by a processor, and once (see ExportOutcome.unanswered).
+        if (failure.written) return this.leaveUnanswered(outcome, first, last, failure);
+        if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
+        if (!(await this.backoff(attempt, undefined, run))) return this.fail(outcome, first, last, 'retriesExhausted', failure);
         continue;
       }
 
@@ -538,7 +557,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   /** A failure no retry cures (an untrusted certificate, a proxy refusing its credentials): pause, said once. */
-  private onBlocked(error: unknown, code: string): void {
+  private onBlocked(error: TransportError): void {
+    const code = error.code;
     this.pause('network');
     const retried = `Sending is paused and tried again every ${formatDuration(this.#config.authRetryIntervalMs)}`;
     const proxy = this.#config.proxy;
@@ -582,6 +602,16 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           (cause === undefined ? '' : ` (last error: ${typeof cause === 'string' ? cause : describeError(cause)})`),
       );
     }
+  }
+
+  /** Records first..last were sent and never answered: they may have arrived, so they are not sent again here. */
+  private leaveUnanswered(outcome: ExportOutcome, first: number, last: number, cause: TransportError): void {
+    for (let i = first; i <= last; i++) outcome.unanswered.push(i);
+    this.counters.unanswered += last - first + 1;
+    reportThrottled(
+      `${this.id}:unanswered`,
+      `Astralog did not answer a request of ${last - first + 1} record(s) (${describeError(cause)}); they may have arrived, so they are sent at most once more.`,
+    );
   }
 
   private reject(outcome: ExportOutcome, status: 400 | 413, body: string): void {
@@ -629,6 +659,7 @@ export function allFailed<Reason extends string>(count: number, reason: Reason):
     delivered: 0,
     rejected: { badRequest: 0, tooLarge: 0 },
     failed: Array.from({ length: count }, (_, i) => i),
+    unanswered: [],
     failureReason: count > 0 ? reason : undefined,
   };
 }
@@ -640,11 +671,12 @@ function noteRetryAfter(outcome: ExportOutcome, ms: number): void {
 
 function toExportResult(outcome: ExportOutcome): ExportResult {
   const { badRequest, tooLarge } = outcome.rejected;
-  if (outcome.failed.length === 0 && badRequest === 0 && tooLarge === 0) return { code: ExportResultCode.SUCCESS };
+  if (outcome.failed.length === 0 && outcome.unanswered.length === 0 && badRequest === 0 && tooLarge === 0) return { code: ExportResultCode.SUCCESS };
   return {
     code: ExportResultCode.FAILED,
     error: new Error(
       `Astralog export: ${outcome.delivered} delivered, ${badRequest} rejected (400), ${tooLarge} too large (413), ` +
+        `${outcome.unanswered.length} sent without an answer, ` +
         `${outcome.failed.length} failed${outcome.failureReason === undefined ? '' : ` (${outcome.failureReason})`}`,
     ),
   };

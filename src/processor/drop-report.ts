@@ -1,10 +1,10 @@
 import { reportError } from '../diagnostics.ts';
 
-export type DropReason = 'queueFull' | 'tooLarge' | 'exportFailed' | 'rejected' | 'shutdown' | 'invalid';
+export type DropReason = 'queueFull' | 'tooLarge' | 'exportFailed' | 'rejected' | 'shutdown' | 'invalid' | 'unanswered';
 export type DropCounts = Record<DropReason, number>;
 
 export function emptyDropCounts(): DropCounts {
-  return { queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: 0, invalid: 0 };
+  return { queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: 0, invalid: 0, unanswered: 0 };
 }
 
 const REASON_TEXT: Record<DropReason, string> = {
@@ -14,6 +14,7 @@ const REASON_TEXT: Record<DropReason, string> = {
   rejected: 'Astralog refused them (400/413)',
   shutdown: 'the processor shut down before they were sent',
   invalid: 'the processor could not handle them',
+  unanswered: 'their requests were sent but never answered, so they may have arrived and are not sent again',
 };
 
 /**
@@ -87,5 +88,5 @@ export class DropReporter {
 }
 
 export function total(counts: DropCounts): number {
-  return counts.queueFull + counts.tooLarge + counts.exportFailed + counts.rejected + counts.shutdown + counts.invalid;
+  return counts.queueFull + counts.tooLarge + counts.exportFailed + counts.rejected + counts.shutdown + counts.invalid + counts.unanswered;
 }

@@ -42,6 +42,8 @@ interface RetryEntry {
   bytes: number;
   seq: number;
   attempts: number;
+  /** Its requests that were sent and never answered: after one, it is sent once more, at most. */
+  unanswered: number;
 }
 
 interface Batch {
@@ -68,7 +70,7 @@ interface FlushWaiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-type FailureReason = ExportFailureReason | 'foreign' | 'abandoned';
+type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
 
 /** A batch failed by an exporter that gives only ExportResult can be tried this many times. */
 const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
@@ -186,7 +188,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // In flight, then encoded ahead: oldest first.
     for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
       clearTimeout(batch.timer);
-      for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
+      // Its request is on the wire and may still be stored: sent again, it could arrive twice.
+      if (batch.encoded?.awaitingAnswer === true) this.drop('unanswered', batch.count);
+      else for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
       this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
@@ -422,28 +426,32 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop('rejected', outcome.rejected.badRequest);
     this.drop('tooLarge', outcome.rejected.tooLarge);
     const reason: FailureReason = outcome.failureReason ?? 'foreign';
+    const unanswered = outcome.unanswered ?? [];
+    if (outcome.failed.length > 0 || unanswered.length > 0) this.backOff(outcome.retryAfterMs);
+    // Sent and never answered: they may have arrived. Sent once more at the most, never after the end.
+    for (const i of unanswered) {
+      const entry = this.entryOf(batch, i);
+      if (entry.unanswered++ > 0 || this.shutdownDrained) this.drop('unanswered', 1);
+      else this.keepForRetry(entry, 'unanswered');
+    }
     if (outcome.failed.length > 0) {
-      this.backOff(outcome.retryAfterMs);
       // Not to be sent again: an abandoned export may still land (resending could duplicate), and
       // a shut-down exporter sends nothing.
       if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
       if (reason === 'abandoned') return this.drop('exportFailed', outcome.failed.length);
-      for (const i of outcome.failed) {
-        const entry = batch.entries?.[i] ?? {
-          record: this.recordOf(batch, i),
-          bytes: batch.sizes[i] as number,
-          seq: batch.minSeq + i,
-          attempts: 0,
-        };
-        this.keepForRetry(entry, reason);
-      }
-    } else if (outcome.delivered > 0) {
+      for (const i of outcome.failed) this.keepForRetry(this.entryOf(batch, i), reason);
+    } else if (outcome.delivered > 0 && unanswered.length === 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
       const resource = batch.records !== undefined ? originField(batch.records[0], 'resource') : batch.encoded?.resource;
       this.lastResource = resource ?? this.lastResource;
       this.sendDropSummary();
     }
+  }
+
+  /** Record i of a batch as a retry entry: its own, for a batch of retries. */
+  private entryOf(batch: Batch, i: number): RetryEntry {
+    return batch.entries?.[i] ?? { record: this.recordOf(batch, i), bytes: batch.sizes[i] as number, seq: batch.minSeq + i, attempts: 0, unanswered: 0 };
   }
 
   /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
@@ -592,7 +600,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
 function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureReason> {
   if (result?.code === ExportResultCode.SUCCESS) {
-    return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
+    return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
   }
   return allFailed(count, 'foreign');
 }

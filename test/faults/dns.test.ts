@@ -36,7 +36,7 @@ describe('fault injection: DNS failure (no network traffic)', () => {
     expect(extra?.patchedLookups, 'the patched dns.lookup was never used').toBeGreaterThan(0);
     expect(run.closeMs).toBeLessThan(shutdownTimeoutMs + 400);
     expect(run.stats?.exported).toBe(0);
-    expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0 });
+    expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0, unanswered: 0 });
     expect(run.stats?.exporter.delivered).toBe(0);
     expect(run.stderr).toMatch(/ENOTFOUND/);
   });

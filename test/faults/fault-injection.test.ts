@@ -27,7 +27,7 @@ const ACCEPT: Behaviour = { kind: 'accept' };
 const seqsOf = (req: ReceivedRequest): number[] => req.events.map((e) => (e as { metadata?: { seq?: number } }).metadata?.seq ?? -1);
 
 describe('fault injection: the client in a child process', () => {
-  it('black hole: close() is bounded by shutdownTimeoutMs, every event counted as dropped (shutdown)', async () => {
+  it('black hole: close() is bounded by shutdownTimeoutMs, every event counted as dropped (shutdown, or unanswered when its request was on the wire)', async () => {
     receiver.setBehaviour(() => ({ kind: 'blackhole' }));
     const n = 20;
     // A long export budget, so that only the shutdown deadline can end the stuck exports.
@@ -38,7 +38,12 @@ describe('fault injection: the client in a child process', () => {
     expect(receiver.requests.length).toBeGreaterThan(0); // the black hole was really hit
     expect(receiver.accepted).toEqual([]);
     expect(run.stats?.exported).toBe(0);
-    expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0 });
+    const dropped = run.stats?.dropped;
+    expect(dropped).toMatchObject({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, invalid: 0 });
+    expect((dropped?.shutdown ?? 0) + (dropped?.unanswered ?? 0)).toBe(n);
+    // every request that reached the black hole counts its events as unanswered, not resent
+    const sent = receiver.requests.reduce((sum, r) => sum + r.events.length, 0);
+    expect(dropped?.unanswered).toBe(sent);
   });
 
   it('connection reset mid-body on every third request: all delivered exactly once', async () => {

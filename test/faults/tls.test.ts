@@ -33,7 +33,7 @@ describe('fault injection: TLS with a self-signed certificate', () => {
     expectFaultInvariants(run, server.accepted, n);
     expect(server.accepted).toEqual([]);
     expect(server.requests()).toBe(0);
-    expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0 });
+    expect(run.stats?.dropped).toEqual({ queueFull: 0, tooLarge: 0, exportFailed: 0, rejected: 0, shutdown: n, invalid: 0, unanswered: 0 });
     const tlsLines = ownLines(run.stderr).filter((l) => /certificate|TLS|SSL|DEPTH_ZERO_SELF_SIGNED_CERT/i.test(l));
     expect(tlsLines, run.stderr).toHaveLength(1);
     expect(tlsLines[0]).toMatch(/self[- ]signed/i);

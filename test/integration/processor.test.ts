@@ -101,7 +101,11 @@ describe('processor + exporter against a loopback receiver', () => {
     const started = Date.now();
     await processor.shutdown();
     expect(Date.now() - started).toBeLessThan(300 + 1000);
-    expect(processor.stats()).toMatchObject({ emitted: 1000, exported: 0, queued: 0, queuedBytes: 0, inFlight: 0, dropped: { shutdown: 1000 } });
+    const stats = processor.stats();
+    expect(stats).toMatchObject({ emitted: 1000, exported: 0, queued: 0, queuedBytes: 0, inFlight: 0 });
+    // What was on the wire may have arrived (unanswered); the rest was never sent (shutdown).
+    const onTheWire = receiver.requests.reduce((sum, r) => sum + r.events.length, 0);
+    expect(stats.dropped).toMatchObject({ unanswered: onTheWire, shutdown: 1000 - onTheWire });
   });
 
   it('encodes full batches ahead while every export slot is busy: their records die young, and they go out in order', async () => {
@@ -186,7 +190,7 @@ describe('processor + exporter against a loopback receiver', () => {
     expect(p.stats()).toMatchObject({ emitted: 50, exported: 50, queued: 0, inFlight: 0 });
   });
 
-  it('hands over the records of exports in flight, from their encoded events, for a last delivery', async () => {
+  it('hands over what it holds for a last delivery, from encoded events; a batch whose request is on the wire is counted unanswered, not sent twice', async () => {
     receiver.setBehaviour(() => ({ kind: 'blackhole' }));
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url });
     processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
@@ -194,12 +198,26 @@ describe('processor + exporter against a loopback receiver', () => {
     await receiver.waitForRequests(1); // a batch stuck in the black hole, one encoded ahead, 5 records queued
     expect(processor.stats()).toMatchObject({ queued: 15, inFlight: 10 });
     const handed = processor.handOverPending();
-    expect(handed).toHaveLength(25);
+    expect(handed).toHaveLength(15);
     const delivery = exporter.prepareSyncDelivery(handed);
     const events = delivery.bodies.flatMap((b) => (JSON.parse(b.toString('utf8')) as { events: Event[] }).events);
-    expect(events.map((e) => e.metadata.seq)).toEqual([...Array(25).keys()]);
-    processor.settleHandedOver(25);
-    expect(processor.stats()).toMatchObject({ emitted: 25, exported: 25, queued: 0, queuedBytes: 0, inFlight: 0 });
+    expect(events.map((e) => e.metadata.seq)).toEqual([...Array(15).keys()].map((i) => i + 10));
+    processor.settleHandedOver(15);
+    expect(processor.stats()).toMatchObject({ emitted: 25, exported: 15, queued: 0, queuedBytes: 0, inFlight: 0, dropped: { unanswered: 10 } });
+  });
+
+  it('hands over a batch in flight whose request never left (it waits to try again): nothing of it can have arrived', async () => {
+    const url = receiver.url;
+    await receiver.close(); // nothing listens: every attempt is refused before anything is written
+    const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: url, exportTimeoutMs: 30_000 });
+    processor = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10, maxConcurrentExports: 1 });
+    for (const r of makeRecords(10)) processor.onEmit(r);
+    await vi.waitFor(() => expect(exporter.stats().retries).toBeGreaterThan(0)); // refused, backing off within the export
+    expect(processor.stats()).toMatchObject({ inFlight: 10 });
+    expect(processor.handOverPending()).toHaveLength(10);
+    processor.settleHandedOver(0);
+    expect(processor.stats()).toMatchObject({ emitted: 10, exported: 0, inFlight: 0, dropped: { shutdown: 10, unanswered: 0 } });
+    receiver = await startReceiver({ apiKey: TEST_KEY }); // for afterEach
   });
 });
 
