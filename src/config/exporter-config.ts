@@ -128,6 +128,17 @@ export function resolveExporterConfig(options: unknown, env: ProxyEnv = process.
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new AstralogConfigError('options', 'expected an options object with at least { apiKey }');
   }
+  try {
+    return resolveOptions(options, env);
+  } catch (error) {
+    // An option set to the key by mistake (an endpoint, say) must not print it.
+    const key = (options as { apiKey?: unknown }).apiKey;
+    if (!(error instanceof AstralogConfigError) || typeof key !== 'string' || key.length < 4 || !error.detail.includes(key)) throw error;
+    throw new AstralogConfigError(error.option, error.detail.split(key).join('[REDACTED]'));
+  }
+}
+
+function resolveOptions(options: object, env: ProxyEnv): ExporterConfig {
   rejectUnknownOptions('exporter', options, EXPORTER_OPTION_KEYS);
   const o = options as Partial<Record<keyof AstralogExporterOptions, unknown>>;
   const allowInsecureHttp = booleanOption('allowInsecureHttp', o.allowInsecureHttp, false);

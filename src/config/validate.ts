@@ -79,6 +79,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Headers that the exporter owns: letting a user set them would break auth, framing or encoding.
 const RESERVED_HEADERS = new Set([
   'authorization',
+  'proxy-authorization', // from the proxy URL's credentials
+  'expect', // undici refuses it: every request would fail
   'content-type',
   'content-length',
   'content-encoding',
@@ -101,7 +103,7 @@ export function headersOption(name: string, value: unknown): Record<string, stri
     if (!HEADER_NAME.test(key)) throw new AstralogConfigError(`${name}`, `'${printable(key)}' is not a valid header name`);
     const lower = key.toLowerCase();
     if (RESERVED_HEADERS.has(lower)) {
-      throw new AstralogConfigError(name, `'${key}' is set by the exporter and cannot be overridden`);
+      throw new AstralogConfigError(name, `'${key}' is the exporter's own (it sets it, or its HTTP client refuses it) and cannot be set`);
     }
     if (typeof headerValue !== 'string') {
       throw new AstralogConfigError(name, `header '${key}' must be a string, got ${describe(headerValue)}`);
@@ -122,7 +124,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '::1', '[::1]']);
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
   if (LOOPBACK_HOSTS.has(host)) return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  // 127.0.0.0/8, also IPv4-mapped ([::ffff:127.0.0.1], which URL writes [::ffff:7f00:1])
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^\[?::ffff:(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|7f[0-9a-f]{2}:[0-9a-f]{1,4})\]?$/.test(host);
 }
 
 /**

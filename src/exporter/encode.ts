@@ -3,7 +3,7 @@ import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { EncodedEvent } from './encoded-event.ts';
 import { JsonBuffer, jsonStringBytes, memberKeyBytes } from './json-buffer.ts';
-import { KeyRedactor } from './redact.ts';
+import { KeyRedactor, REDACTED } from './redact.ts';
 import { MemberKeys, SafeJsonWriter, describeFailure, truncate, type ValueLimits } from './safe-json.ts';
 
 export interface EncoderConfig {
@@ -84,13 +84,18 @@ export class EventEncoder {
       maxItems: 50,
       budgetBytes: config.maxEventBytes,
     };
-    const keys = new MemberKeys(new KeyRedactor(config.redactKeys));
+    const redactor = new KeyRedactor(config.redactKeys);
+    const keys = new MemberKeys(redactor);
     this.writer = new SafeJsonWriter(this.single, this.normalLimits, keys);
     this.scratchWriter = new SafeJsonWriter(this.scratch, this.normalLimits, keys);
     this.defaultService = jsonStringBytes(config.service ?? 'unknown_service');
     this.projectIdField = Buffer.from(config.projectId === undefined ? '' : ',"project_id":' + JSON.stringify(config.projectId), 'utf8');
     // Encoded once: `"key":value` per static field, written after the record's own attributes.
-    this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, json: Buffer.concat([memberKeyBytes(key), Buffer.from(JSON.stringify(value))]) }));
+    // Redacted like a call's own metadata.
+    this.staticMetadata = Object.entries(config.metadata ?? {}).map(([key, value]) => ({
+      key,
+      json: Buffer.concat([memberKeyBytes(key), Buffer.from(JSON.stringify(redactor.isSensitive(key) ? REDACTED : value))]),
+    }));
   }
 
   /** One event as a JSON string (the exporter writes batches with encodeInto instead). */

@@ -4,7 +4,7 @@ import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { untilDeadline } from '../deadline.ts';
-import { clearReported, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
+import { clearReported, registerSecret, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
 import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
@@ -223,6 +223,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.#config = resolveExporterConfig(options);
     this.#encoder = new EventEncoder(this.#config);
     const { url, apiKey, headers, compression, ca, proxy } = this.#config;
+    registerSecret(apiKey);
+    for (const secret of proxyCredentials(proxy?.href)) registerSecret(secret);
     this.#transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
     this.#transport = new HttpTransport(this.#transportConfig);
     this.retryPolicy = new RetryPolicy();
@@ -563,9 +565,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     const retried = `Sending is paused and tried again every ${formatDuration(this.#config.authRetryIntervalMs)}`;
     const proxy = this.#config.proxy;
     if (isCertificateFailure(code)) {
+      // Behind an https proxy, the certificate at fault may be the proxy's.
+      const tlsProxy = proxy?.origin.startsWith('https:') === true ? proxy.origin : undefined;
       reportOnce(
         `${this.id}:net:${code}`,
-        `cannot use Astralog at ${this.#config.url.origin}: its TLS certificate is not trusted (${describeError(error)}). ${retried}; for a private CA, pass the ca option.`,
+        tlsProxy === undefined
+          ? `cannot use Astralog at ${this.#config.url.origin}: its TLS certificate is not trusted (${describeError(error)}). ${retried}; for a private CA, pass the ca option.`
+          : `cannot use Astralog at ${this.#config.url.origin} through the proxy ${tlsProxy}: a TLS certificate is not trusted (${describeError(error)}). ${retried}; ` +
+              `for the endpoint's private CA pass the ca option, for the proxy's set NODE_EXTRA_CA_CERTS.`,
       );
     } else {
       reportOnce(
@@ -709,6 +716,15 @@ function describeError(error: unknown): string {
 function snippet(body: string): string {
   const text = body.trim();
   return text === '' ? '' : `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}
+
+/** What of a proxy URL must never be printed: its password, `user:password`, and that as Basic credentials. */
+function proxyCredentials(href: string | undefined): string[] {
+  if (href === undefined) return [];
+  const url = new URL(href);
+  if (url.password === '') return url.username === '' ? [] : [decodeURIComponent(url.username)];
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return [decodeURIComponent(url.password), url.password, pair, Buffer.from(pair).toString('base64')];
 }
 
 /** An export with nothing to send: its outcome is known already. */

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Dispatcher, Pool, ProxyAgent, buildConnector } from 'undici';
 import { PACKAGE_VERSION } from '../version.ts';
 import { PROXY_AUTH_REQUIRED } from './verdict.ts';
@@ -169,9 +171,13 @@ export class HttpTransport {
       }
       const exchange = new Exchange(resolve, reject, options, () => this.exchanges.delete(exchange));
       this.exchanges.add(exchange);
+      payloadOwners.set(payload, exchange);
       try {
-        this.dispatcher ??= createDispatcher(this.config);
-        this.dispatcher.dispatch({ origin: this.origin, path: this.path, method: 'POST', headers: this.headers, body: payload }, exchange);
+        const dispatcher = (this.dispatcher ??= createDispatcher(this.config));
+        const request = { origin: this.origin, path: this.path, method: 'POST', headers: this.headers, body: payload };
+        // Never traced: an undici instrumentation (OpenTelemetry's, any APM's) would otherwise trace
+        // every export inside the app's own traces and add headers to it.
+        context.with(suppressTracing(context.active()), () => dispatcher.dispatch(request, exchange));
       } catch (error) {
         exchange.abandon(transportError(error));
       }
@@ -235,7 +241,25 @@ function detachedWith(build: typeof buildConnector) {
 function detach(socket: Socket): void {
   socket.unref();
   socket.ref = () => socket;
+  // undici hands a Buffer body to socket.write, which keeps reading that memory until the write
+  // completes; a response can end before then (an early answer on a kept-alive connection), and
+  // the exporter reuses the memory once released. So a payload is released only once its writes
+  // have completed (or failed, the socket destroyed): their callbacks say so.
+  const write = socket.write as (...args: unknown[]) => boolean;
+  socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
+    const owner = typeof chunk === 'object' && chunk !== null ? payloadOwners.get(chunk) : undefined;
+    if (owner === undefined) return write.call(this, chunk, ...rest);
+    const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as (error?: Error | null) => void) : undefined;
+    owner.writeStarted();
+    return write.call(this, chunk, ...rest, (error?: Error | null) => {
+      owner.writeEnded();
+      callback?.(error);
+    });
+  } as Socket['write'];
 }
+
+/** Each payload given to undici, and the exchange whose release waits for its writes (see detach). */
+const payloadOwners = new WeakMap<object, Exchange>();
 
 /**
  * One request and its answer, as undici's dispatch handler. Settles once: a 2xx as soon as its
@@ -254,7 +278,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   private settled = false;
   /** undici is done with the request: its answer ended or it failed. */
   private finished = false;
+  private ended = false;
   private released = false;
+  /** Writes of the payload to a socket not completed yet (see detach). */
+  private writesPending = 0;
   private readonly timer: NodeJS.Timeout;
   private bodyTimer: NodeJS.Timeout | undefined;
   private readonly unwatch: () => void;
@@ -348,17 +375,33 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.reject(this.controller === undefined || outcome.written ? outcome : new TransportError(outcome.code, outcome.message, true));
   }
 
+  writeStarted(): void {
+    this.writesPending++;
+  }
+
+  writeEnded(): void {
+    this.writesPending--;
+    this.release();
+  }
+
   /**
    * Once undici is done with the request, or it was given up on (aborting it destroyed its socket;
-   * one not started yet is aborted before it is written): no timer, no listener, payload released.
+   * one not started yet is aborted before it is written): no timer, no listener; the payload is
+   * released once no socket writes it any more.
    */
   private end(): void {
-    if (this.released || (!this.finished && this.abandonedWith === undefined)) return;
-    this.released = true;
+    if (this.ended || (!this.finished && this.abandonedWith === undefined)) return;
+    this.ended = true;
     clearTimeout(this.timer);
     clearTimeout(this.bodyTimer);
     this.unwatch();
     this.forget();
+    this.release();
+  }
+
+  private release(): void {
+    if (!this.ended || this.released || this.writesPending > 0) return;
+    this.released = true;
     this.onReleased?.();
   }
 }

@@ -5,7 +5,7 @@ import { AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
-import { reportError, reportInfo } from '../diagnostics.ts';
+import { maskSecrets, registerSecret, reportError, reportInfo } from '../diagnostics.ts';
 import { writeStderr } from './stderr.ts';
 import { installCrashHandlers } from './crash.ts';
 import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
@@ -35,12 +35,13 @@ export function register(): void {
 }
 
 function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
+  registerSecret(env.ASTRALOG_API_KEY?.trim());
   const config = readEnvConfig(env);
   // 'disabled' and 'off' were settled by the gate, which reads the same switches.
   if (config.state === 'disabled' || config.state === 'off') return;
   if (config.state === 'invalid') {
     state.status = 'invalid';
-    writeStderr(`not sending logs: bad configuration. ${config.errors.join('; ')}`);
+    writeStderr(maskSecrets(`not sending logs: bad configuration. ${config.errors.join('; ')}`));
     return;
   }
   const { options, settings } = config;
@@ -56,7 +57,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
     });
   } catch (error) {
     state.status = 'invalid';
-    writeStderr(`not sending logs: bad configuration. ${describeEnvError(error)}`);
+    writeStderr(maskSecrets(`not sending logs: bad configuration. ${describeEnvError(error)}`));
     return;
   }
   registerGlobalLoggerProvider(client.loggerProvider);
@@ -88,7 +89,7 @@ function withProcessIdentity(options: AstralogOptions): AstralogOptions {
 /** OTEL_LOG_LEVEL: OTel's own diagnostics, written straight to stderr (never through console). */
 function installDiagLogger(level: OtelLogLevel): void {
   const write = (kind: string) => (message: string, ...args: unknown[]) =>
-    writeStderr(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`);
+    writeStderr(maskSecrets(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`));
   const logger: DiagLogger = { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
   diag.setLogger(logger, { logLevel: DiagLogLevel[level], suppressOverrideMessage: true });
 }

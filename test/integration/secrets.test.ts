@@ -1,6 +1,9 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
 import { AstralogBatchLogRecordProcessor, AstralogConfigError, AstralogLogRecordExporter, createAstralog } from '../../src/index.ts';
+import { listenOnLoopback } from '../support/listen.ts';
+import { startProxy } from '../support/proxy.ts';
 import { captureStderr, exportOnce } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { makeRecords } from '../support/records.ts';
@@ -8,6 +11,7 @@ import { makeRecords } from '../support/records.ts';
 // A key no test output may contain, nor its distinctive middle.
 const SECRET = 'ast_sk_live_S3CR3T7VALUE0123456789';
 const FRAGMENT = 'S3CR3T7VALUE';
+const PROXY_PASSWORD = 'Pr0xyPa55w0rd';
 
 let receiver: Receiver;
 let stderr: ReturnType<typeof captureStderr>;
@@ -86,5 +90,62 @@ describe('the API key never leaks', () => {
     expect(said).not.toContain(FRAGMENT);
     expect(receiver.accepted.length).toBeGreaterThan(0);
     expect(JSON.stringify(receiver.accepted)).toContain('[REDACTED]');
+  });
+
+  it('not when a server or a proxy echoes the request headers in an error body', async () => {
+    // Answers each POST with `status` and, as its body, every header it received (some WAFs and debug proxies do).
+    const statuses = [404, 400, 302, 405, 503];
+    let next = 0;
+    const echo = createServer((req, res) => {
+      req.resume();
+      const status = statuses[next++ % statuses.length] as number;
+      const body = `${req.method} ${req.url}\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}`;
+      req.on('end', () => res.writeHead(status, { 'content-type': 'text/plain', ...(status === 302 ? { location: '/elsewhere' } : {}) }).end(body));
+    });
+    const port = await listenOnLoopback(echo);
+    const proxy = await startProxy({ user: 'bob', password: PROXY_PASSWORD });
+    const results: unknown[] = [];
+    try {
+      for (const viaProxy of [false, true]) {
+        for (let i = 0; i < statuses.length; i++) {
+          const exporter = new AstralogLogRecordExporter({
+            apiKey: SECRET,
+            endpoint: viaProxy ? `http://ingest.test:${port}` : `http://127.0.0.1:${port}`,
+            allowInsecureHttp: true,
+            exportTimeoutMs: 300,
+            ...(viaProxy ? { proxy: `http://bob:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}` } : {}),
+          });
+          results.push((await exportOnce(exporter, makeRecords(1))).error, exporter.stats());
+          await exporter.shutdown();
+        }
+      }
+    } finally {
+      echo.close();
+      await proxy.close();
+    }
+    const said = everythingSaid(results);
+    expect(said).toMatch(/answered HTTP 404/); // the echoed bodies were printed: the check below is not vacuous
+    expect(said).toContain('[REDACTED]');
+    expect(said).not.toContain(FRAGMENT);
+    expect(said).not.toContain(PROXY_PASSWORD);
+    expect(said).not.toContain(Buffer.from(`bob:${PROXY_PASSWORD}`).toString('base64'));
+  });
+
+  it('not in the error about an option that holds the key by mistake', () => {
+    let error: unknown;
+    try {
+      new AstralogLogRecordExporter({ apiKey: SECRET, endpoint: SECRET });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AstralogConfigError);
+    expect((error as Error).message).toMatch(/^endpoint: '\[REDACTED\]' is not a valid URL/);
+  });
+
+  it('nor through the metadata option: its sensitive fields are redacted like a call\'s own', async () => {
+    const log = createAstralog({ apiKey: SECRET, endpoint: receiver.url, metadata: { region: 'eu-1', db_password: 'hunter2', api_key: SECRET } });
+    log.info('with static metadata');
+    await log.close();
+    expect(receiver.accepted).toMatchObject([{ metadata: { region: 'eu-1', db_password: '[REDACTED]', api_key: '[REDACTED]' } }]);
   });
 });

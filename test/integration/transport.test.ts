@@ -1,4 +1,8 @@
+import diagnostics from 'node:diagnostics_channel';
 import dns from 'node:dns';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -238,6 +242,54 @@ describe('HttpTransport', () => {
     expect(released).toBe(true);
   });
 
+  it('releases a payload only once its writes completed, also when a complete keep-alive answer came first', async () => {
+    // The answer is complete (and keep-alive) at the first bytes; the server reads the rest later.
+    let received = Buffer.alloc(0);
+    let reader: net.Socket | undefined;
+    const server = await loopbackServer((socket) => {
+      socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+      socket.once('data', () => {
+        socket.pause();
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+        reader = socket;
+      });
+    });
+    const payload = Buffer.alloc(8 * 1024 * 1024, 'A'); // more than loopback's socket buffers take
+    let released = false;
+    const answer = await transportFor(urlOf(server.port)).send(payload, {
+      timeoutMs: 5_000,
+      signal,
+      onReleased: () => {
+        released = true;
+        payload.fill('B'); // what reusing the memory does
+      },
+    });
+    expect(answer.status).toBe(200);
+    await tick(50);
+    expect(released).toBe(false); // megabytes still wait to be written
+    reader?.resume();
+    await vi.waitFor(() => expect(released).toBe(true), { timeout: 5_000 });
+    const body = () => received.subarray(received.indexOf('\r\n\r\n') + 4);
+    await vi.waitFor(() => expect(body().length).toBe(payload.length), { timeout: 5_000 }); // what the kernel still held
+    expect(body().includes('B')).toBe(false); // nothing of the reused memory went out
+  });
+
+  it("runs undici with tracing suppressed, so that an undici instrumentation never traces the exporter's own requests", async () => {
+    const server = await scriptedServer((r) => r.socket.write(ACCEPTED));
+    const manager = new AsyncLocalStorageContextManager().enable();
+    expect(context.setGlobalContextManager(manager)).toBe(true);
+    const seen: boolean[] = [];
+    const onCreate = () => seen.push(isTracingSuppressed(context.active()));
+    diagnostics.subscribe('undici:request:create', onCreate);
+    try {
+      expect((await send(transportFor(server.url))).status).toBe(202);
+    } finally {
+      diagnostics.unsubscribe('undici:request:create', onCreate);
+      context.disable();
+    }
+    expect(seen).toEqual([true]);
+  });
+
   // Each malformed or cut answer fails the attempt as a TransportError that is retried (verdict.ts):
   // never as a status, never as a pause.
   it.each([
@@ -370,6 +422,9 @@ describe('HttpTransport', () => {
     expect(() => headersOption('headers', { 'x-team': 'caf\u00e9' })).not.toThrow(); // Latin-1 is fine
     expect(() => headersOption('headers', { 'x-team': 'team \u2603' })).toThrow(AstralogConfigError);
     expect(() => headersOption('headers', { 'x-team': 'a\r\nx-evil: 1' })).toThrow(AstralogConfigError);
+    // headers undici refuses outright (every request would fail, and be retried forever)
+    expect(() => headersOption('headers', { Expect: '100-continue' })).toThrow(/'Expect' is the exporter's own/);
+    expect(() => headersOption('headers', { 'Proxy-Authorization': 'Basic x' })).toThrow(AstralogConfigError);
     expect(() => transportFor(urlOf(9), { 'x-team': 'a\r\nx-evil: 1' })).toThrow(TypeError);
   });
 });

@@ -52,7 +52,7 @@ describe('exporter options', () => {
   });
 
   it('validates headers', () => {
-    expect(configError({ apiKey: KEY, headers: { Authorization: 'x' } }).message).toMatch(/cannot be overridden/);
+    expect(configError({ apiKey: KEY, headers: { Authorization: 'x' } }).message).toMatch(/is the exporter's own .* and cannot be set/);
     expect(configError({ apiKey: KEY, headers: { 'x-a': 'v\r\nInjected: 1' } }).message).toMatch(/header injection/);
     expect(configError({ apiKey: KEY, headers: { 'bad name': 'v' } }).message).toMatch(/not a valid header name/);
     expect(configError({ apiKey: KEY, headers: { 'x-n': 1 } }).message).toMatch(/must be a string/);

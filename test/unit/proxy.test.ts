@@ -82,7 +82,7 @@ describe('resolveProxy: the environment', () => {
 
   it('never sends a loopback endpoint through a proxy the environment names', () => {
     const env = { HTTPS_PROXY: 'http://p:1', HTTP_PROXY: 'http://p:1' };
-    for (const endpoint of ['http://localhost:8080', 'http://127.0.0.1:8080', 'https://127.0.0.2', 'http://[::1]:8080']) {
+    for (const endpoint of ['http://localhost:8080', 'http://127.0.0.1:8080', 'https://127.0.0.2', 'http://[::1]:8080', 'http://[::ffff:127.0.0.1]:8080']) {
       expect(via(endpoint, env), endpoint).toBeUndefined();
     }
   });
