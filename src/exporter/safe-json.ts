@@ -261,18 +261,24 @@ export class SafeJsonWriter {
 
   private writeError(error: Error, depth: number): void {
     this.buf.byte(0x7b);
-    this.writeMember('name', readProperty(error, 'name'), depth + 1, true);
-    this.writeMember('message', readProperty(error, 'message'), depth + 1, false);
-    this.writeMember('stack', readProperty(error, 'stack'), depth + 1, false);
+    // A member may be left out (an undefined name, say): the first written one goes without a comma.
+    let written = 0;
+    const member = (key: string, value: unknown) => {
+      if (this.writeMember(key, value, depth + 1, written === 0)) written++;
+    };
+    member('name', readProperty(error, 'name'));
+    member('message', readProperty(error, 'message'));
+    member('stack', readProperty(error, 'stack'));
     // Own enumerable extras such as code, errno, syscall, statusCode.
     const keys = Object.keys(error);
     for (let i = 0; i < keys.length && i < this.limits.maxItems; i++) {
       const key = keys[i] as string;
       if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
-      this.writeMember(key, readProperty(error, key), depth + 1, false);
+      member(key, readProperty(error, key));
     }
-    if ('cause' in error && error.cause !== undefined) this.writeMember('cause', error.cause, depth + 1, false);
-    if (error instanceof AggregateError) this.writeMember('errors', error.errors, depth + 1, false);
+    const cause = readProperty(error, 'cause');
+    if (cause !== undefined) member('cause', cause);
+    if (error instanceof AggregateError) member('errors', readProperty(error, 'errors'));
     this.buf.byte(0x7d);
   }
 
@@ -281,11 +287,21 @@ export class SafeJsonWriter {
     // Base64 grows 4/3: keep the encoded text within the string limit.
     const keep = Math.min(bytes.length, Math.floor((this.limits.maxStringLength * 3) / 4));
     this.buf.byte(0x7b);
-    this.writeMember('type', Buffer.isBuffer(view) ? 'Buffer' : view.constructor.name, depth + 1, true);
+    this.writeMember('type', Buffer.isBuffer(view) ? 'Buffer' : typeName(view), depth + 1, true);
     this.writeMember('bytes', bytes.length, depth + 1, false);
     this.writeMember('base64', bytes.subarray(0, keep).toString('base64'), depth + 1, false);
     if (keep < bytes.length) this.writeMember('truncated', true, depth + 1, false);
     this.buf.byte(0x7d);
+  }
+}
+
+/** The name of a typed array's class; one that has none, or hides it, is just a TypedArray. */
+function typeName(view: ArrayBufferView): string {
+  try {
+    const name: unknown = (view.constructor as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' && name !== '' ? name : 'TypedArray';
+  } catch {
+    return 'TypedArray';
   }
 }
 

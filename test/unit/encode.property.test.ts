@@ -8,7 +8,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { EventEncoder, TRUNCATED_KEY } from '../../src/exporter/encode.ts';
 import { DEFAULT_REDACT_KEYS, resolveExporterConfig } from '../../src/config/exporter-config.ts';
 import { makeRecord, sampleSpan, testResource } from '../support/records.ts';
-import { hostileAnything } from '../support/arbitraries.ts';
+import { hostileAnything, oddlyShaped } from '../support/arbitraries.ts';
 
 // Property tests of EventEncoder.encodeEvent: never throws, valid JSON of the documented shape,
 // within maxEventBytes, visible truncation, no prototype pollution, hostile values contained,
@@ -188,6 +188,7 @@ const valueArb: Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: anythingArb },
   { weight: 2, arbitrary: hostileString },
   { weight: 1, arbitrary: specialValues },
+  { weight: 2, arbitrary: oddlyShaped() },
 );
 
 const attributesArb = fc
