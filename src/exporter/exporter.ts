@@ -98,7 +98,7 @@ class KeptEvents implements EncodedExport {
   private readonly recycle: (buf: JsonBuffer) => void;
   private holders = 1;
   private callerReleased = false;
-  /** Requests of this export sent and not answered yet. */
+  /** Requests of this export written to a connection and not answered yet. */
   awaiting = 0;
 
   constructor(batch: EncodedBatch, first: ReadableLogRecord | undefined, recycle: (buf: JsonBuffer) => void) {
@@ -485,8 +485,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       const request = ++this.counters.requests;
       let response: TransportResponse | undefined;
       let failure: TransportError | undefined;
+      let written = false;
       run.kept.hold();
-      run.kept.awaiting++;
       try {
         // The whole budget that is left: a server that answers within it must not see the request
         // twice because an attempt was given up early.
@@ -495,11 +495,15 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           signal: this.abortController.signal,
           keepProcessAlive: run.keepProcessAlive,
           onReleased: () => run.kept.drop(),
+          onWritten: () => {
+            written = true;
+            run.kept.awaiting++;
+          },
         });
       } catch (error) {
         failure = error instanceof TransportError ? error : new TransportError('ERR_UNKNOWN', String(error));
       } finally {
-        run.kept.awaiting--;
+        if (written) run.kept.awaiting--;
       }
       if (response === undefined) {
         failure ??= new TransportError('ERR_UNKNOWN', 'no answer');

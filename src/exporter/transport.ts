@@ -86,6 +86,8 @@ export interface SendOptions {
   keepProcessAlive?: boolean;
   /** Called once no socket will read the payload any more. */
   onReleased?: () => void;
+  /** Called when the request is written to an open connection: from then on it may arrive. */
+  onWritten?: () => void;
 }
 
 /** A failure below HTTP: the request produced no status. `code` is Node's or undici's (ECONNRESET, UND_ERR_SOCKET, …) or ours. */
@@ -288,6 +290,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (error: TransportError) => void;
   private readonly onReleased: (() => void) | undefined;
+  private readonly onWritten: (() => void) | undefined;
   private readonly forget: () => void;
 
   /**
@@ -299,6 +302,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.resolve = resolve;
     this.reject = reject;
     this.onReleased = options.onReleased;
+    this.onWritten = options.onWritten;
     this.forget = forget;
     const { timeoutMs, signal } = options;
     this.timer = setTimeout(() => this.abandon(new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -321,6 +325,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.abandonedWith !== undefined) controller.abort(this.abandonedWith);
+    else this.onWritten?.();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, makeAppDir, ownLines, runApp, withoutOwnLines, signalWhenReady, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
-import type { ProcessResult } from '../support/spawn.ts';
+import { ROOT, type ProcessResult } from '../support/spawn.ts';
 
 // `node --import @astralog/otel/register app.mjs` / `node --require @astralog/otel/register app.cjs`
 // in real processes, against a real receiver, each compared with the same app run without register.
@@ -74,6 +75,10 @@ setTimeout(() => {}, 200);
 `,
   'exit3.mjs': `console.log('last words');
 process.exit(3);
+`,
+  // Logs, then calls process.exit() once told (on stdin) that the request carrying the line is on the wire.
+  'exit-in-flight.mjs': `console.log('on the wire');
+process.stdin.once('data', () => process.exit(0));
 `,
   'quiet.mjs': `import { logs } from '@opentelemetry/api';
 console.log('hello %s', 'world');
@@ -302,6 +307,24 @@ describe('register (ESM only)', () => {
     expect(on.code, describeResult(on)).toBe(3);
     expect(on.stdout).toBe(off.stdout);
     expect(eventsWith('last words')).toHaveLength(1);
+  });
+
+  it('process.exit() while the request of a line is on the wire: the last delivery does not post it again', async () => {
+    // The receiver takes its time to answer (and stores the events when it does, client or not).
+    receiver.setBehaviour(() => ({ kind: 'delay', ms: 1_500, then: { kind: 'accept' } }));
+    const child = spawn(process.execPath, ['--import', REGISTER, appPath('exit-in-flight.mjs')], {
+      cwd: ROOT,
+      env: enabledEnv({ ASTRALOG_FLUSH_INTERVAL_MS: '20' }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await receiver.waitForRequests(1, 10_000); // its request arrived; its answer is 1.5 s away
+    child.stdin.write('go\n');
+    expect(await ended).toBe(0);
+    // A last delivery posts before the process is gone: a second request would have arrived by now.
+    expect(receiver.requests).toHaveLength(1);
+    await receiver.waitForEvents(1, 5_000);
+    expect(eventsWith('on the wire')).toHaveLength(1);
   });
 
   it('no ASTRALOG_API_KEY: one line naming it, the app unchanged, nothing sent', async () => {
