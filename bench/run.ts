@@ -261,4 +261,22 @@ say(`- RSS growth: peak ${hole.rssGrowthPeakMB} MB; each second while exports ha
 say(`- records: ${JSON.stringify(hole.stats)}`);
 say(`- close(): ${hole.closeMs} ms (goal <= 2000 ms: ${verdict(hole.closeMs <= 2000)}); accounting identity holds: ${hole.stats?.identityHolds}`);
 
+// 6. Large shared nested values, an endpoint that never answers: memory held against the byte bound
+interface NestedResult {
+  budgetMB?: number;
+  rssGrowthPeakMB: number;
+  heldPeakMB: number;
+  stats?: { emitted: number; dropped: number; queueFull: number; identityHolds: boolean };
+}
+const nestedOurs = runScenario<NestedResult>('nested-blackhole.ts', ['ours']);
+const nestedStock = runScenario<NestedResult>('nested-blackhole.ts', ['stock']);
+say();
+say('## Large shared nested values, endpoint never answers: 25000 calls whose metadata refers to one ~120 KB object');
+say();
+say('| pipeline | byte bound | held at peak (stats) | peak RSS growth MB | dropped | goal |');
+say('|---|---:|---:|---:|---|---|');
+const heldOk = nestedOurs.heldPeakMB <= (nestedOurs.budgetMB ?? 0) * 1.1 && nestedOurs.rssGrowthPeakMB <= (nestedOurs.budgetMB ?? 0) * 2 + 8;
+say(`| ours (maxQueueBytes 16 MiB) | ${nestedOurs.budgetMB} MB | ${nestedOurs.heldPeakMB} MB | ${nestedOurs.rssGrowthPeakMB} | ${nestedOurs.stats?.queueFull} queueFull, identity ${nestedOurs.stats?.identityHolds} | held <= bound, RSS <= 2x bound + 8 MB: ${verdict(heldOk)} |`);
+say(`| stock (BLRP defaults + OTLP/HTTP JSON) | 2048 records | n/a | ${nestedStock.rssGrowthPeakMB} | not counted |  |`);
+
 if (!quick) writeFileSync(join(here, 'RESULTS.md'), lines.join('\n') + '\n');

@@ -54,6 +54,8 @@ export class EncodedEvent implements ReadableLogRecord {
 export interface EncodedExport {
   /** The first record's resource, when it had one. */
   readonly resource: Resource | undefined;
+  /** Memory the encoded events hold, in bytes. */
+  readonly bytes: number;
   /** Event i of the export, copied out, for another attempt or a last delivery. */
   event(i: number): EncodedEvent;
   /** A request carrying these events is under way: sending them again could store them twice. */

@@ -122,6 +122,11 @@ class KeptEvents implements EncodedExport {
     return this.awaiting > 0;
   }
 
+  /** What the encoded events hold: their buffer's whole size, spare room included. */
+  get bytes(): number {
+    return this.batch.buffer.bytes.length;
+  }
+
   /** The caller's release (once; later calls change nothing). */
   release(): void {
     if (this.callerReleased) return;
@@ -432,6 +437,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       ends[i] = buf.pos;
     }
     buf.ascii(BODY_CLOSE);
+    // A batch of large events grew its buffer by doubling: beyond the pool's sizes, its spare room
+    // (up to half of it) would be held against maxQueueBytes until the export ends.
+    if (buf.bytes.length > MAX_POOLED_BUFFER_BYTES && buf.bytes.length > buf.pos * 1.25) buf.fit();
     return { buffer: buf, ends };
   }
 
@@ -619,6 +627,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   private leaveUnanswered(outcome: ExportOutcome, first: number, last: number, cause: TransportError): void {
     for (let i = first; i <= last; i++) outcome.unanswered.push(i);
     this.counters.unanswered += last - first + 1;
+    if (cause.code === 'ABORT_ERR') return; // abandoned at shutdown: the shutdown's drop line counts them
     reportThrottled(
       `${this.id}:unanswered`,
       `Astralog did not answer a request of ${last - first + 1} record(s) (${describeError(cause)}); they may have arrived, so they are sent at most once more.`,

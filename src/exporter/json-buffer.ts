@@ -142,6 +142,13 @@ export class JsonBuffer {
     return this.bytes.toString('utf8', start, end);
   }
 
+  /** Copies the content into a buffer of its own size, letting go of the spare room growth left. */
+  fit(): void {
+    const next = Buffer.allocUnsafe(this.pos);
+    this.bytes.copy(next, 0, 0, this.pos);
+    this.bytes = next;
+  }
+
   private grow(min: number): void {
     let size = Math.max(64, this.bytes.length * 2);
     while (size < min) size *= 2;

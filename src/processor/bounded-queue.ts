@@ -1,10 +1,12 @@
-/** Limits on item count and (estimated) bytes, shared by every queue that draws on them. */
+/** Limits on item count and bytes, shared by every queue that draws on them. */
 export class QueueBudget {
   readonly maxItems: number;
   readonly maxBytes: number;
-  /** Items and bytes held by all its queues together. */
+  /** Items and bytes held by all its queues together (records by estimate, encoded batches by size). */
   items = 0;
   bytes = 0;
+  /** Bytes of exports under way (their encoded bodies): no place in the queues, but memory held all the same. */
+  inFlightBytes = 0;
 
   constructor(maxItems: number, maxBytes: number) {
     this.maxItems = maxItems;
@@ -12,7 +14,12 @@ export class QueueBudget {
   }
 
   fits(bytes: number): boolean {
-    return this.items < this.maxItems && this.bytes + bytes <= this.maxBytes;
+    return this.items < this.maxItems && this.bytes + this.inFlightBytes + bytes <= this.maxBytes;
+  }
+
+  /** Whether anything is left of the byte bound. */
+  hasRoom(): boolean {
+    return this.bytes + this.inFlightBytes < this.maxBytes;
   }
 
   take(bytes: number, items = 1): void {

@@ -4,7 +4,7 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
-import type { EncodedExport } from '../exporter/encoded-event.ts';
+import { EncodedEvent, type EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { AstralogLogRecord, originField } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
@@ -21,7 +21,10 @@ export interface ProcessorStats {
   dropped: DropCounts;
   /** Records held: waiting for export, or kept after a failed one. */
   queued: number;
+  /** Bytes held by queued records (estimated) and batches encoded ahead (encoded size). */
   queuedBytes: number;
+  /** Bytes held by exports under way (their encoded bodies); queuedBytes + inFlightBytes stay within maxQueueBytes, but for one export's overshoot. */
+  inFlightBytes: number;
   /** Of `queued`, records kept after a failed export, waiting for the exporter to recover. */
   retrying: number;
   /** Records in exports under way. emitted = exported + dropped + queued + inFlight, always. */
@@ -56,7 +59,11 @@ interface Batch {
   count: number;
   /** Estimated sizes of queued records (a retry batch's entries carry their own). */
   sizes: number[];
-  /** Their sum: what the batch held of the budget while queued (0 for a retry batch). */
+  /**
+   * What the batch holds of the byte budget: while queued (encoded ahead), the sum of its records'
+   * estimates, then its encoded size once encoded; while in flight, what its export holds (0 for a
+   * retry batch until it is encoded).
+   */
   bytes: number;
   /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
   entries: RetryEntry[] | undefined;
@@ -194,6 +201,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
+    this.budget.inFlightBytes = 0;
     this.queue.shiftInto(this.queue.length, records);
     const entries: RetryEntry[] = [];
     this.retry.shiftInto(this.retry.length, entries);
@@ -217,6 +225,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       dropped: { ...this.counters.dropped },
       queued: this.budget.items,
       queuedBytes: this.budget.bytes,
+      inFlightBytes: this.budget.inFlightBytes,
       retrying: this.retry.length,
       inFlight: this.recordsInFlight(),
     };
@@ -340,11 +349,18 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private encodeAhead(): void {
     if (this.detailed?.prepareExport === undefined || this.shutdownDrained) return;
     const max = this.config.maxBatchSize;
-    while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max) {
+    // Within the byte bound only: an encoded batch can hold far more than its records' estimates.
+    while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max && this.budget.hasRoom()) {
       const batch = this.takeQueued(max);
       this.budget.take(batch.bytes, batch.count); // still held until it is sent
       this.ready.push(batch);
       this.prepare(batch);
+      // From now on it holds its encoded size, not its records' estimates.
+      const encodedBytes = batch.encoded?.bytes;
+      if (encodedBytes !== undefined) {
+        this.budget.bytes += encodedBytes - batch.bytes;
+        batch.bytes = encodedBytes;
+      }
     }
   }
 
@@ -390,6 +406,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (detailed !== undefined) {
         // Encoded before it is sent: the records can die young instead of waiting for the answer.
         if (batch.prepared === undefined) this.prepare(batch);
+        // Its encoded body is held until the export ends (its records' estimates if it has none).
+        batch.bytes = batch.encoded?.bytes ?? batch.bytes + entriesBytes(batch);
+        this.budget.inFlightBytes += batch.bytes;
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
         const outcome = batch.prepared !== undefined ? batch.prepared.start() : detailed.exportRecords(records, { background: true });
         outcome.then(
@@ -397,6 +416,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
           () => this.complete(batch, allFailed(n, 'foreign')),
         );
       } else {
+        batch.bytes += entriesBytes(batch);
+        this.budget.inFlightBytes += batch.bytes;
         this.exporter.export(records, (result) => this.complete(batch, outcomeOf(result, n)));
       }
     } catch {
@@ -412,6 +433,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
     if (!this.inFlight.delete(batch)) return; // settled already (or handed over)
     clearTimeout(batch.timer);
+    this.budget.inFlightBytes = this.inFlight.size === 0 ? 0 : this.budget.inFlightBytes - batch.bytes; // no float drift when none is left
     try {
       this.account(batch, outcome);
     } catch (error) {
@@ -451,7 +473,12 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   /** Record i of a batch as a retry entry: its own, for a batch of retries. */
   private entryOf(batch: Batch, i: number): RetryEntry {
-    return batch.entries?.[i] ?? { record: this.recordOf(batch, i), bytes: batch.sizes[i] as number, seq: batch.minSeq + i, attempts: 0, unanswered: 0 };
+    const kept = batch.entries?.[i];
+    if (kept !== undefined) return kept;
+    const record = this.recordOf(batch, i);
+    // An encoded copy holds its bytes; a record, what it was estimated at.
+    const bytes = EncodedEvent.is(record) ? record.bytes.length : (batch.sizes[i] as number);
+    return { record, bytes, seq: batch.minSeq + i, attempts: 0, unanswered: 0 };
   }
 
   /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
@@ -596,6 +623,13 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));
     this.drops.flushWarning();
   }
+}
+
+/** What a retry batch's entries held of the budget while they were kept (other batches: nothing). */
+function entriesBytes(batch: Batch): number {
+  let bytes = 0;
+  for (const entry of batch.entries ?? []) bytes += entry.bytes;
+  return bytes;
 }
 
 function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureReason> {
