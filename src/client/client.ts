@@ -152,6 +152,11 @@ export class AstralogClient implements Astralog {
     return { ...this.processor.stats(), filtered: this.filtered, exporter: this.exporter.stats() };
   }
 
+  /** The process ends now (a signal ends it): what is held is counted as dropped, and said. */
+  abandonPending(): void {
+    for (const processor of [this.processor, ...this.extraProcessors]) processor.abandonPending();
+  }
+
   /** Everything not yet delivered, as request bodies, for a synchronous last delivery. */
   prepareFinalDelivery(): { delivery: SyncDelivery; settle: (delivered: number) => void } {
     const records = this.processor.handOverPending();

@@ -4,7 +4,7 @@ import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { untilDeadline } from '../deadline.ts';
-import { clearReported, registerSecret, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
+import { clearReported, maskSecrets, registerSecret, reportError, reportInfo, reportOnce, reportThrottled } from '../diagnostics.ts';
 import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
@@ -46,6 +46,8 @@ export interface ExportOutcome<Reason extends string = ExportFailureReason> {
   failureReason: Reason | undefined;
   /** When Astralog asked for a pause (Retry-After) longer than the export could wait: how long, in ms. */
   retryAfterMs?: number;
+  /** What went wrong last, for a message (`ECONNREFUSED: connect …`, `HTTP 503`); never a secret. */
+  cause?: string;
 }
 
 export interface ExporterStats {
@@ -266,7 +268,10 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         return;
       }
       this.exportRecords(records).then(
-        (outcome) => done(toExportResult(outcome)),
+        (outcome) => {
+          this.reportUndelivered(outcome);
+          done(toExportResult(outcome));
+        },
         (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
       );
     } catch (error) {
@@ -549,9 +554,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
         case 'refused':
           reportOnce(
             `${this.id}:status:${status}`,
-            `Astralog at ${this.#config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint. These records are not delivered.`,
+            `Astralog at ${this.#config.url.href} answered HTTP ${status}${snippet(response.body)}; check the endpoint.`,
           );
-          return this.fail(outcome, first, last, 'httpError');
+          return this.fail(outcome, first, last, 'httpError', `HTTP ${status}`);
         default:
           break; // retry
       }
@@ -609,28 +614,39 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     return !this.abortController.signal.aborted;
   }
 
-  /** Records first..last were not delivered, for a reason a later attempt may cure. */
+  /**
+   * Records first..last were not delivered, for a reason a later attempt may cure. Who handles the
+   * outcome says what happens next (our processor keeps them; see export() for other callers).
+   */
   private fail(outcome: ExportOutcome, first: number, last: number, reason: ExportFailureReason, cause?: unknown): void {
     for (let i = first; i <= last; i++) outcome.failed.push(i);
     outcome.failureReason ??= reason;
+    if (cause !== undefined) outcome.cause = maskSecrets(typeof cause === 'string' ? cause : describeError(cause));
     this.counters.failed[reason] += last - first + 1;
-    if (reason === 'retriesExhausted') {
-      reportThrottled(
-        `${this.id}:exhausted`,
-        `Astralog export gave up on ${last - first + 1} record(s) after retries within ${this.#config.exportTimeoutMs} ms` +
-          (cause === undefined ? '' : ` (last error: ${typeof cause === 'string' ? cause : describeError(cause)})`),
-      );
-    }
   }
 
   /** Records first..last were sent and never answered: they may have arrived, so they are not sent again here. */
   private leaveUnanswered(outcome: ExportOutcome, first: number, last: number, cause: TransportError): void {
     for (let i = first; i <= last; i++) outcome.unanswered.push(i);
+    outcome.cause = maskSecrets(`no answer: ${describeError(cause)}`);
     this.counters.unanswered += last - first + 1;
-    if (cause.code === 'ABORT_ERR') return; // abandoned at shutdown: the shutdown's drop line counts them
+  }
+
+  /**
+   * For a caller of export() (the stock BatchLogRecordProcessor, say), which drops what failed: one
+   * line (at most every 5 s) saying so. Refused keys and untrusted certificates were said already.
+   */
+  private reportUndelivered(outcome: ExportOutcome): void {
+    const reason = outcome.failureReason;
+    if (reason === 'unauthorized' || reason === 'network' || reason === 'shutdown') return;
+    const failed = outcome.failed.length;
+    const unanswered = outcome.unanswered.length;
+    if (failed + unanswered === 0) return;
     reportThrottled(
-      `${this.id}:unanswered`,
-      `Astralog did not answer a request of ${last - first + 1} record(s) (${describeError(cause)}); they may have arrived, so they are sent at most once more.`,
+      `${this.id}:undelivered`,
+      `Astralog export failed: ${failed + unanswered} record(s) not delivered${outcome.cause === undefined ? '' : ` (${outcome.cause})`}` +
+        (unanswered > 0 ? `; ${unanswered} of them were sent without an answer and may have arrived` : '') +
+        '. The export reports FAILED to its caller.',
     );
   }
 

@@ -36,11 +36,14 @@ export class DropReporter {
     this.describeLimits = describeLimits;
   }
 
+  /** While an ending (shutdown, exit) counts what it drops: one line at its end (flushWarning), not one per step. */
+  private held = false;
+
   add(reason: DropReason, count: number): void {
     if (count <= 0) return;
     this.pendingWarning[reason] += count;
     this.pendingSummary[reason] += count;
-    if (this.timer !== undefined) return;
+    if (this.timer !== undefined || this.held) return;
     const wait = this.lastWarningAt + this.intervalMs - Date.now();
     if (wait <= 0) {
       this.warn();
@@ -69,10 +72,16 @@ export class DropReporter {
     this.summarySince = Math.min(this.summarySince, summary.since);
   }
 
-  /** Prints what is pending now (used at shutdown, so the last drops are not left unsaid). */
+  /** Holds the lines back until flushWarning (an ending is under way). */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Prints what is pending now, in one line (at the end of a shutdown or an exit, so the last drops are said). */
   flushWarning(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.held = false;
     this.warn();
   }
 
@@ -83,7 +92,9 @@ export class DropReporter {
     this.pendingWarning = emptyDropCounts();
     this.lastWarningAt = Date.now();
     const parts = (Object.keys(counts) as DropReason[]).filter((r) => counts[r] > 0).map((r) => `${counts[r]} ${r} (${REASON_TEXT[r]})`);
-    reportError(`dropped ${n} log record(s): ${parts.join(', ')}. ${this.describeLimits()}`);
+    // The limits only where they were the cause.
+    const limits = counts.queueFull + counts.tooLarge > 0 ? ` ${this.describeLimits()}` : '';
+    reportError(`dropped ${n} log record(s): ${parts.join(', ')}.${limits}`);
   }
 }
 

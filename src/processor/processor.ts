@@ -12,6 +12,7 @@ import { SDK_SCOPE } from '../version.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
+import { OutageReporter } from './outage-report.ts';
 
 export interface ProcessorStats {
   /** Records handed to onEmit. */
@@ -79,6 +80,18 @@ interface FlushWaiter {
 
 type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
 
+/** How a failure reads when the exporter gave no cause of its own. */
+const FAILURE_TEXT: Record<FailureReason, string> = {
+  unauthorized: 'the API key is refused',
+  retriesExhausted: 'retries ran out of time',
+  httpError: 'an unexpected answer',
+  network: 'the endpoint cannot be used',
+  shutdown: 'shut down',
+  foreign: 'the exporter failed',
+  abandoned: 'the exporter did not call back in time',
+  unanswered: 'no answer',
+};
+
 /** A batch failed by an exporter that gives only ExportResult can be tried this many times. */
 const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
 const MAX_BACKOFF_MS = 10_000;
@@ -121,6 +134,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly ready: Batch[] = [];
   private readonly counters = { emitted: 0, exported: 0, dropped: emptyDropCounts() };
   private readonly drops: DropReporter;
+  private readonly outage: OutageReporter;
   private readonly interval: NodeJS.Timeout;
   private readonly waiters: FlushWaiter[] = [];
   /** Records with seq below this must be dispatched now (a flush is waiting for them). */
@@ -148,10 +162,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
     this.queue = new BoundedQueue(this.budget);
     this.retry = new BoundedQueue(this.budget);
-    this.drops = new DropReporter(
-      DROP_WARNING_INTERVAL_MS,
-      () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}; see stats().`,
-    );
+    this.drops = new DropReporter(DROP_WARNING_INTERVAL_MS, () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}.`);
+    this.outage = new OutageReporter(() => total(this.counters.dropped));
     this.interval = setInterval(() => this.onInterval(), this.config.flushIntervalMs);
     this.interval.unref();
   }
@@ -191,6 +203,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * settleHandedOver says how many arrived. @internal
    */
   handOverPending(): ReadableLogRecord[] {
+    this.drops.hold(); // one line at settleHandedOver
     const records: ReadableLogRecord[] = [];
     // In flight, then encoded ahead: oldest first.
     for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
@@ -210,12 +223,22 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     return records;
   }
 
+  /**
+   * The process ends now and nothing more will be sent (a signal ends it): what is still held is
+   * counted as dropped (unanswered when its request is on the wire) and said in one line. @internal
+   */
+  abandonPending(): void {
+    this.handOverPending();
+    this.settleHandedOver(0);
+  }
+
   /** @internal */
   settleHandedOver(delivered: number): void {
     const count = this.handedOver;
     this.handedOver = 0;
     this.counters.exported += Math.min(delivered, count);
     this.drop('shutdown', count - Math.min(delivered, count));
+    this.drops.flushWarning(); // the process ends now: said at once, with what the hand-over dropped
   }
 
   stats(): ProcessorStats {
@@ -449,7 +472,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop('tooLarge', outcome.rejected.tooLarge);
     const reason: FailureReason = outcome.failureReason ?? 'foreign';
     const unanswered = outcome.unanswered ?? [];
-    if (outcome.failed.length > 0 || unanswered.length > 0) this.backOff(outcome.retryAfterMs);
+    if (outcome.failed.length > 0 || unanswered.length > 0) {
+      this.backOff(outcome.retryAfterMs);
+      if (reason !== 'shutdown') this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
+    }
     // Sent and never answered: they may have arrived. Sent once more at the most, never after the end.
     for (const i of unanswered) {
       const entry = this.entryOf(batch, i);
@@ -465,6 +491,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } else if (outcome.delivered > 0 && unanswered.length === 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
+      this.outage.recovered(this.retry.length);
       const resource = batch.records !== undefined ? originField(batch.records[0], 'resource') : batch.encoded?.resource;
       this.lastResource = resource ?? this.lastResource;
       this.sendDropSummary();
@@ -589,6 +616,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   private async shutdownWithinDeadline(): Promise<void> {
     this.shutdownStarted = true;
+    this.drops.hold(); // one line at its end, with all it dropped
     clearInterval(this.interval);
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     // Leave part of the budget for abandoning exports and closing sockets, so that the whole

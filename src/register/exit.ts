@@ -33,14 +33,18 @@ export function installExitHandlers(client: AstralogClient, budget: ExitBudget):
     const appHandles = (): boolean => process.listeners(signal).some((listener) => listener !== onSignal);
     const onSignal = (): void => {
       if (flushing) {
-        if (!appHandles()) reraise(signal, onSignal); // second signal: stop waiting
+        if (appHandles()) return;
+        client.abandonPending(); // second signal: stop waiting
+        reraise(signal, onSignal);
         return;
       }
       flushing = true;
       void client.flush(budget.remaining()).then(() => {
         flushing = false;
         // The app's own handler decides what happens next (it may drain and keep running).
-        if (!appHandles()) reraise(signal, onSignal);
+        if (appHandles()) return;
+        client.abandonPending(); // what the flush could not send is lost with the process: said so
+        reraise(signal, onSignal);
       });
     };
     process.on(signal, onSignal);

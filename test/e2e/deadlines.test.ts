@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, makeAppDir, spawnNode, type AppDir } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, ownLines, spawnNode, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { listenOnLoopback } from '../support/listen.ts';
 import { DIST_ESM, type ProcessResult } from '../support/spawn.ts';
@@ -140,5 +140,7 @@ describe.each(Object.keys(faults))('%s', (fault) => {
     const tookMs = Date.now() - signalled;
     expect({ code: r.code, signal: r.signal }, describeRun(r)).toEqual({ code: null, signal: 'SIGTERM' });
     expect(tookMs, describeRun(r)).toBeLessThan(500 + SLACK_MS);
+    // What the signal's flush could not send is lost with the process: said, once.
+    expect(ownLines(r.stderr).filter((l) => /dropped \d+ log record/.test(l)), describeRun(r)).toHaveLength(1);
   });
 });
