@@ -24,6 +24,15 @@ afterEach(async () => {
   stderr.restore();
 });
 
+/** The receiver answers `status` until the returned function is called, then accepts. */
+function startOutage(status: number): () => void {
+  let outage = true;
+  receiver.setBehaviour(() => (outage ? { kind: 'status', status } : { kind: 'accept' }));
+  return () => {
+    outage = false;
+  };
+}
+
 type Event = { message: string; metadata: Record<string, unknown> };
 const userSeqs = () =>
   (receiver.accepted as Event[]).filter((e) => e.message !== 'astralog.sdk.dropped').map((e) => e.metadata.seq as number);
@@ -51,19 +60,18 @@ describe('processor + exporter against a loopback receiver', () => {
   });
 
   it('rides out a 503 outage longer than the exporter budget, delivering everything once', async () => {
-    let outage = true;
-    receiver.setBehaviour(() => (outage ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const endOutage = startOutage(503);
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 150 });
     processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 25, maxBatchSize: 50, exportTimeoutMs: 150 });
     for (const r of makeRecords(300)) processor.onEmit(r);
-    await tick(600);
+    await vi.waitFor(() => expect(exporter.stats().failed.retriesExhausted).toBeGreaterThan(0), { timeout: 5_000 }); // past the budget
     // Kept, not dropped: every record is held (retrying or in flight again), none exported yet.
     const during = processor.stats();
     expect(during.exported).toBe(0);
     expect(total(during.dropped)).toBe(0);
     expect(during.queued + during.inFlight).toBe(300);
     expectAccounted(during);
-    outage = false;
+    endOutage();
     await receiver.waitForEvents(300, 10_000);
     await processor.forceFlush();
     expect(userSeqs().sort((a, b) => a - b)).toEqual([...Array(300).keys()]);
@@ -131,18 +139,17 @@ describe('processor + exporter against a loopback receiver', () => {
   });
 
   it('sends batches encoded ahead once a backoff ends, also when nothing else is queued', async () => {
-    let outage = true;
-    receiver.setBehaviour(() => (outage ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const endOutage = startOutage(503);
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 100 });
     processor = new AstralogBatchLogRecordProcessor({ exporter, maxQueueSize: 100, maxBatchSize: 10, maxConcurrentExports: 1, flushIntervalMs: 25, exportTimeoutMs: 100 });
     const p = processor;
     for (const r of makeRecords(100)) p.onEmit(r);
     await tick(20);
     for (const r of makeRecords(10, {}, 100)) p.onEmit(r); // the budget is full: the failing batch will not be kept
-    await tick(400);
+    await vi.waitFor(() => expect(p.stats().dropped.exportFailed).toBe(10), { timeout: 5_000 });
     expect(p.stats()).toMatchObject({ exported: 0, dropped: { exportFailed: 10 } });
     expectAccounted(p.stats());
-    outage = false;
+    endOutage();
     const settled = () => p.stats().queued + p.stats().inFlight === 0;
     for (let waited = 0; !settled() && waited < 5_000; waited += 25) await tick(25); // the interval timer alone sends them
     const after = p.stats();
@@ -228,14 +235,13 @@ const lines = (pattern: RegExp) => stderr.lines().filter((l) => pattern.test(l))
 
 describe('what the SDK says', () => {
   it('one line when an outage starts and one when it ends, with counts; never "gave up" while records are kept', async () => {
-    let outage = true;
-    receiver.setBehaviour(() => (outage ? { kind: 'status', status: 503 } : { kind: 'accept' }));
+    const endOutage = startOutage(503);
     // A budget wide enough for a loaded machine: every attempt is answered 503, none goes unanswered.
     const exporter = new AstralogLogRecordExporter({ apiKey: TEST_KEY, endpoint: receiver.url, exportTimeoutMs: 1_000 });
     processor = new AstralogBatchLogRecordProcessor({ exporter, flushIntervalMs: 10, maxBatchSize: 10, exportTimeoutMs: 1_000 });
     for (const r of makeRecords(50)) processor.onEmit(r);
     await vi.waitFor(() => expect(exporter.stats().failed.retriesExhausted).toBeGreaterThanOrEqual(50), { timeout: 10_000 }); // every batch failed
-    outage = false;
+    endOutage();
     await receiver.waitForEvents(50, 10_000);
     await vi.waitFor(() => expect(lines(/works again/)).toHaveLength(1));
     expect(lines(/fails \(HTTP 503\)\. The records are kept and sent again/), stderr.lines().join('\n')).toHaveLength(1);
