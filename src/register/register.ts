@@ -5,7 +5,7 @@ import { AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
-import { maskSecrets, registerSecret, reportError, reportInfo } from '../diagnostics.ts';
+import { registerSecret, reportError, reportInfo } from '../diagnostics.ts';
 import { writeStderr } from './stderr.ts';
 import { installCrashHandlers } from './crash.ts';
 import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
@@ -41,7 +41,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   if (config.state === 'disabled' || config.state === 'off') return;
   if (config.state === 'invalid') {
     state.status = 'invalid';
-    writeStderr(maskSecrets(`not sending logs: bad configuration. ${config.errors.join('; ')}`));
+    writeStderr(`not sending logs: bad configuration. ${config.errors.join('; ')}`);
     return;
   }
   const { options, settings } = config;
@@ -57,7 +57,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
     });
   } catch (error) {
     state.status = 'invalid';
-    writeStderr(maskSecrets(`not sending logs: bad configuration. ${describeEnvError(error)}`));
+    writeStderr(`not sending logs: bad configuration. ${describeEnvError(error)}`);
     return;
   }
   registerGlobalLoggerProvider(client.loggerProvider);
@@ -89,7 +89,7 @@ function withProcessIdentity(options: AstralogOptions): AstralogOptions {
 /** OTEL_LOG_LEVEL: OTel's own diagnostics, written straight to stderr (never through console). */
 function installDiagLogger(level: OtelLogLevel): void {
   const write = (kind: string) => (message: string, ...args: unknown[]) =>
-    writeStderr(maskSecrets(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`));
+    writeStderr(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`);
   const logger: DiagLogger = { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
   diag.setLogger(logger, { logLevel: DiagLogLevel[level], suppressOverrideMessage: true });
 }
