@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AstralogClient } from '../client/client.ts';
 import type { SyncDelivery } from '../exporter/exporter.ts';
+import { writeStderr } from './stderr.ts';
 
 /**
  * The one time budget of the process's ending: the beforeExit flush, a signal's flush, a crash's
@@ -67,11 +69,19 @@ export function deliverSynchronously(client: AstralogClient, timeoutMs: number):
     settle(0);
     return;
   }
+  const file = workerFile();
+  // A worker that cannot load fails after this thread has started waiting for it: the whole budget
+  // would go by, for nothing. Bundling the package leaves its worker file behind.
+  if (!existsSync(fileURLToPath(file))) {
+    writeStderr(`no last delivery at exit: ${fileURLToPath(file)} is missing (a bundled @astralog/otel must keep its dist/ files beside it).`);
+    settle(0);
+    return;
+  }
   const status = new Int32Array(new SharedArrayBuffer(8));
   let delivered = 0;
   try {
     const job: FinalDeliveryJob = { delivery, status, deadline: Date.now() + timeoutMs };
-    const worker = new Worker(workerFile(), {
+    const worker = new Worker(file, {
       workerData: job,
       execArgv: [], // no --require/--import of the app's (register among them)
       env: workerEnv(),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, makeAppDir, ownLines, runApp, withoutOwnLines, signalWhenReady, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
@@ -445,5 +446,26 @@ describe('register (ESM only)', () => {
       expect(event!.trace_id).toBe(ids!.traceId);
       expect(event!.metadata?.['span_id']).toBe(ids!.spanId);
     });
+  });
+});
+
+describe('register whose last-delivery worker file is missing (a bundler left it behind)', () => {
+  it('process.exit(3): exits at once with code 3, says there is no last delivery, and counts the line as dropped', async () => {
+    const dist = `${apps.dir}/bundled/dist`;
+    mkdirSync(dist, { recursive: true });
+    copyFileSync(`${ROOT}/package.json`, `${apps.dir}/bundled/package.json`);
+    for (const file of readdirSync(`${ROOT}/dist`)) {
+      if (/\.(c?js)$/.test(file) && !file.startsWith('final-delivery-worker')) copyFileSync(`${ROOT}/dist/${file}`, `${dist}/${file}`);
+    }
+    // A budget long enough to tell waiting for a worker that never loads (20 s) from not waiting.
+    const run = await runApp(['--import', `${dist}/register.js`, appPath('exit3.mjs')], {
+      env: enabledEnv({ ASTRALOG_SHUTDOWN_TIMEOUT_MS: '20000' }),
+      timeoutMs: 30_000,
+    });
+    expect(run.code, describeResult(run)).toBe(3);
+    expect(run.durationMs, describeResult(run)).toBeLessThan(10_000);
+    const lines = ownLines(run.stderr);
+    expect(lines.filter((l) => /no last delivery at exit: .*final-delivery-worker\.js is missing/.test(l)), describeResult(run)).toHaveLength(1);
+    expect(lines.filter((l) => /dropped 1 log record\(s\): 1 shutdown/.test(l)), describeResult(run)).toHaveLength(1);
   });
 });
