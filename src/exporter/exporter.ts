@@ -339,7 +339,15 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
   /** Waits for the exports in flight, exportTimeoutMs at most (each is bounded by it). Never rejects. */
   forceFlush(): Promise<void> {
-    return untilDeadline(Date.now() + this.#config.exportTimeoutMs, Promise.allSettled([...this.inFlight]));
+    return this.flushUntil(Date.now() + this.#config.exportTimeoutMs);
+  }
+
+  /**
+   * forceFlush within a caller's deadline (a Date.now() time; a processor's flush): its timer,
+   * which keeps the process alive, never outlives that. @internal
+   */
+  flushUntil(deadline: number): Promise<void> {
+    return untilDeadline(Math.min(deadline, Date.now() + this.#config.exportTimeoutMs), Promise.allSettled([...this.inFlight]));
   }
 
   /** Waits up to shutdownTimeoutMs for exports in flight, then abandons them and closes sockets. */

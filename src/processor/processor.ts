@@ -38,6 +38,8 @@ interface DetailedExporter extends LogRecordExporter {
   /** Encodes at once and sends later, so that the records can be let go (AstralogLogRecordExporter). */
   prepareExport?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): PreparedExport;
   abortExports?(): void;
+  /** forceFlush within the caller's deadline (a Date.now() time): nothing of it outlives that. */
+  flushUntil?(deadline: number): Promise<void>;
 }
 
 /** A record kept after a failed export. */
@@ -189,7 +191,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    */
   forceFlush(options?: ForceFlushOptions): Promise<void> {
     const timeoutMs = options?.timeoutMillis ?? this.config.exportTimeoutMs + 1_000;
-    return untilDeadline(Date.now() + timeoutMs, this.flushPending(timeoutMs).then(() => this.exporterFlush()));
+    const deadline = Date.now() + timeoutMs;
+    return untilDeadline(deadline, this.flushPending(timeoutMs).then(() => this.exporterFlush(deadline)));
   }
 
   shutdown(): Promise<void> {
@@ -203,23 +206,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * settleHandedOver says how many arrived. @internal
    */
   handOverPending(): ReadableLogRecord[] {
-    this.drops.hold(); // one line at settleHandedOver
     const records: ReadableLogRecord[] = [];
-    // In flight, then encoded ahead: oldest first.
-    for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
-      clearTimeout(batch.timer);
-      // Its request is on the wire and may still be stored: sent again, it could arrive twice.
-      if (batch.encoded?.awaitingAnswer === true) this.drop('unanswered', batch.count);
-      else for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
-      this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
-    }
-    this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
-    this.budget.inFlightBytes = 0;
-    this.queue.shiftInto(this.queue.length, records);
-    const entries: RetryEntry[] = [];
-    this.retry.shiftInto(this.retry.length, entries);
-    for (const entry of entries) records.push(entry.record);
-    this.handedOver = records.length;
+    this.handedOver = this.takeEverything(records);
     return records;
   }
 
@@ -228,8 +216,37 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * counted as dropped (unanswered when its request is on the wire) and said in one line. @internal
    */
   abandonPending(): void {
-    this.handOverPending();
+    this.handedOver = this.takeEverything(undefined);
     this.settleHandedOver(0);
+  }
+
+  /**
+   * Takes every record held out of the processor, copied into `records` when given (not when they are
+   * abandoned), but those of a batch whose request is on the wire: dropped as unanswered. Returns how
+   * many it took. The drop line waits for settleHandedOver.
+   */
+  private takeEverything(records: ReadableLogRecord[] | undefined): number {
+    this.drops.hold();
+    let taken = 0;
+    // In flight, then encoded ahead: oldest first.
+    for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
+      clearTimeout(batch.timer);
+      // Its request is on the wire and may still be stored: sent again, it could arrive twice.
+      if (batch.encoded?.awaitingAnswer === true) this.drop('unanswered', batch.count);
+      else {
+        taken += batch.count;
+        if (records !== undefined) for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
+      }
+      this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
+    }
+    this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
+    this.budget.inFlightBytes = 0;
+    taken += this.queue.length + this.retry.length;
+    this.queue.shiftInto(this.queue.length, records);
+    const entries: RetryEntry[] | undefined = records === undefined ? undefined : [];
+    this.retry.shiftInto(this.retry.length, entries);
+    for (const entry of entries ?? []) records?.push(entry.record);
+    return taken;
   }
 
   /** @internal */
@@ -356,10 +373,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   private takeRetries(n: number): Batch {
     const entries: RetryEntry[] = [];
-    this.retry.shiftInto(n, entries);
+    const bytes = this.retry.shiftInto(n, entries);
     let minSeq = Number.POSITIVE_INFINITY;
     for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], bytes: 0, entries, minSeq, timer: undefined };
+    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], bytes, entries, minSeq, timer: undefined };
   }
 
   /**
@@ -375,15 +392,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // Within the byte bound only: an encoded batch can hold far more than its records' estimates.
     while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max && this.budget.hasRoom()) {
       const batch = this.takeQueued(max);
+      this.prepare(batch);
       this.budget.take(batch.bytes, batch.count); // still held until it is sent
       this.ready.push(batch);
-      this.prepare(batch);
-      // From now on it holds its encoded size, not its records' estimates.
-      const encodedBytes = batch.encoded?.bytes;
-      if (encodedBytes !== undefined) {
-        this.budget.bytes += encodedBytes - batch.bytes;
-        batch.bytes = encodedBytes;
-      }
     }
   }
 
@@ -402,6 +413,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (usable) {
         batch.encoded = encoded;
         batch.records = undefined;
+        // From now on it holds its encoded size, not its records' estimates.
+        if (typeof encoded.bytes === 'number') batch.bytes = encoded.bytes;
       }
     } catch {
       // a foreign exporter's: the batch is then sent (and failed, if it throws again) through exportRecords
@@ -426,12 +439,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     batch.timer.unref();
     try {
       const detailed = this.detailed;
+      // Encoded before it is sent: the records can die young instead of waiting for the answer.
+      if (detailed !== undefined && batch.prepared === undefined) this.prepare(batch);
+      // Its encoded body is held until the export ends (its records' estimates if it has none).
+      this.budget.inFlightBytes += batch.bytes;
       if (detailed !== undefined) {
-        // Encoded before it is sent: the records can die young instead of waiting for the answer.
-        if (batch.prepared === undefined) this.prepare(batch);
-        // Its encoded body is held until the export ends (its records' estimates if it has none).
-        batch.bytes = batch.encoded?.bytes ?? batch.bytes + entriesBytes(batch);
-        this.budget.inFlightBytes += batch.bytes;
         // In the background: a flush holds the process open with its own (ref'd) deadline timer.
         const outcome = batch.prepared !== undefined ? batch.prepared.start() : detailed.exportRecords(records, { background: true });
         outcome.then(
@@ -439,8 +451,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
           () => this.complete(batch, allFailed(n, 'foreign')),
         );
       } else {
-        batch.bytes += entriesBytes(batch);
-        this.budget.inFlightBytes += batch.bytes;
         this.exporter.export(records, (result) => this.complete(batch, outcomeOf(result, n)));
       }
     } catch {
@@ -474,7 +484,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const unanswered = outcome.unanswered ?? [];
     if (outcome.failed.length > 0 || unanswered.length > 0) {
       this.backOff(outcome.retryAfterMs);
-      if (reason !== 'shutdown') this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
+      // Exports the shutdown itself ended are said in its drop line.
+      if (reason !== 'shutdown' && !this.shutdownDrained) this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
     }
     // Sent and never answered: they may have arrived. Sent once more at the most, never after the end.
     for (const i of unanswered) {
@@ -598,9 +609,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     waiter.resolve();
   }
 
-  private async exporterFlush(): Promise<void> {
+  /** The exporter's own flush, within the flush's deadline where the exporter can be told it (ours). */
+  private async exporterFlush(deadline: number): Promise<void> {
+    if (Date.now() >= deadline) return;
     try {
-      await this.exporter.forceFlush();
+      await (this.detailed?.flushUntil !== undefined ? this.detailed.flushUntil(deadline) : this.exporter.forceFlush());
     } catch {
       // an exporter's flush failing changes nothing for the caller
     }
@@ -611,6 +624,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       await this.shutdownWithinDeadline();
     } catch (error) {
       reportError(`processor shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.drops.flushWarning(); // one line, with all it dropped (held since it started)
     }
   }
 
@@ -638,26 +653,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry.clear();
     for (const batch of this.takeAllReady()) this.releaseEncoded(batch);
     this.detailed?.abortExports?.();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.resolve()
-        .then(() => this.exporter.shutdown())
-        .catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      }),
-    ]);
-    clearTimeout(timer);
+    await untilDeadline(deadline, Promise.resolve().then(() => this.exporter.shutdown()));
     for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));
-    this.drops.flushWarning();
   }
-}
-
-/** What a retry batch's entries held of the budget while they were kept (other batches: nothing). */
-function entriesBytes(batch: Batch): number {
-  let bytes = 0;
-  for (const entry of batch.entries ?? []) bytes += entry.bytes;
-  return bytes;
 }
 
 function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureReason> {

@@ -39,6 +39,18 @@ const s = log.stats();
 console.log('ACCOUNTED ' + (s.emitted === s.exported + Object.values(s.dropped).reduce((a, b) => a + b, 0) + s.queued + s.inFlight));
 `;
 
+/** Logs, awaits flush(FLUSH_MS) and then has nothing left to do: the process ends unless something holds it. */
+const FLUSH_ONLY_APP = `
+const { createAstralog } = await import(process.env.DIST);
+const log = createAstralog({ apiKey: process.env.KEY, endpoint: process.env.ENDPOINT, allowInsecureHttp: true,
+  exportTimeoutMs: ${EXPORT_TIMEOUT_MS}, flushIntervalMs: 50 });
+for (let i = 0; i < 20; i++) log.info('event ' + i);
+await new Promise((resolve) => setTimeout(resolve, 200)); // an export is under way
+await log.flush(Number(process.env.FLUSH_MS));
+const flushed = Date.now();
+process.on('exit', () => console.log('EXIT AFTER ' + (Date.now() - flushed)));
+`;
+
 /** Logs steadily until SIGTERM (no handler of its own). */
 const SIGTERM_APP = `
 setInterval(() => console.log('working'), 20);
@@ -86,6 +98,7 @@ let hole: BlackHole;
 beforeAll(async () => {
   apps = makeAppDir();
   apps.write('client.mjs', CLIENT_APP);
+  apps.write('flush-only.mjs', FLUSH_ONLY_APP);
   apps.write('sigterm.mjs', SIGTERM_APP);
   apps.write('no-dns.cjs', NO_DNS);
   hole = await startBlackHole();
@@ -114,6 +127,15 @@ describe.each(Object.keys(faults))('%s', (fault) => {
     expect(tagged(r, 'FLUSH')).toBeGreaterThanOrEqual(490);
     expect(tagged(r, 'CLOSE'), describeRun(r)).toBeLessThan(500 + SLACK_MS);
     expect(r.stdout).toContain('ACCOUNTED true');
+  });
+
+  it('flush(500) keeps the process alive until it settles, and no longer: nothing of the flush outlives its deadline', async () => {
+    const { endpoint, preload } = await faults[fault]!();
+    const env = cleanEnv({ DIST: DIST_ESM, KEY: TEST_KEY, ENDPOINT: endpoint, FLUSH_MS: '500' });
+    const r = await spawnNode([...preload, `${apps.dir}/flush-only.mjs`], { env, timeoutMs: 30_000 }).result;
+    expect(r.code, describeRun(r)).toBe(0);
+    // Held on by the exporter's own flush, the process would live on for up to exportTimeoutMs (20 s).
+    expect(tagged(r, 'EXIT AFTER'), describeRun(r)).toBeLessThan(SLACK_MS);
   });
 
   it('register: SIGTERM ends the process by that signal within ASTRALOG_SHUTDOWN_TIMEOUT_MS, an export under way or not', async () => {
