@@ -11,6 +11,8 @@ export interface ProxySetting {
   readonly origin: string;
   /** The environment variable it came from ('HTTPS_PROXY', 'https_proxy', …); undefined for the proxy option. */
   readonly variable: string | undefined;
+  /** What of its credentials must never be printed: the password, `user:password`, and that as Basic credentials. */
+  readonly credentials: readonly string[];
 }
 
 /** The proxy option: a URL, or false to ignore the environment's proxy variables. */
@@ -88,5 +90,21 @@ function proxySetting(raw: string, name: string, variable: string | undefined): 
     throw new AstralogConfigError(name, `expected an http:// or https:// proxy, got '${url.protocol}' (SOCKS proxies are not supported)`);
   }
   if (url.hostname === '') throw new AstralogConfigError(name, 'the proxy URL has no host');
-  return { href: url.href, origin: url.origin, variable };
+  return { href: url.href, origin: url.origin, variable, credentials: credentialsOf(url, name) };
+}
+
+/** The proxy's credentials as they could appear in a message: decoded, encoded, paired, as Basic. */
+function credentialsOf(url: URL, name: string): string[] {
+  let username: string;
+  let password: string;
+  try {
+    username = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    // undici decodes them to build Proxy-Authorization: every request would fail.
+    throw new AstralogConfigError(name, "the proxy URL's user or password is not valid percent-encoding (write a % as %25)");
+  }
+  if (url.password === '') return username === '' ? [] : [username];
+  const pair = `${username}:${password}`;
+  return [password, url.password, pair, Buffer.from(pair).toString('base64')];
 }

@@ -231,7 +231,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     this.#encoder = new EventEncoder(this.#config);
     const { url, apiKey, headers, compression, ca, proxy } = this.#config;
     registerSecret(apiKey);
-    for (const secret of proxyCredentials(proxy?.href)) registerSecret(secret);
+    for (const secret of proxy?.credentials ?? []) registerSecret(secret);
     this.#transportConfig = { url: url.href, apiKey, headers, compression, ca, proxy: proxy?.href };
     this.#transport = new HttpTransport(this.#transportConfig);
     this.retryPolicy = new RetryPolicy();
@@ -532,8 +532,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           this.onBlocked(failure);
           return this.fail(outcome, first, last, 'network');
         }
-        // It may have arrived: sent again only by a processor, and once (see ExportOutcome.unanswered).
-        if (failure.written) return this.leaveUnanswered(outcome, first, last, failure);
+        // Written to a connection (onWritten), it may have arrived before the failure (a timeout, a
+        // reset, a malformed answer): sent again only by a processor, and once (see ExportOutcome.unanswered).
+        if (written) return this.leaveUnanswered(outcome, first, last, failure);
         if (this.abortController.signal.aborted) return this.fail(outcome, first, last, 'shutdown');
         if (!(await this.backoff(attempt, undefined, run))) return this.fail(outcome, first, last, 'retriesExhausted', failure);
         continue;
@@ -755,14 +756,6 @@ function snippet(body: string): string {
   return text === '' ? '' : `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
 }
 
-/** What of a proxy URL must never be printed: its password, `user:password`, and that as Basic credentials. */
-function proxyCredentials(href: string | undefined): string[] {
-  if (href === undefined) return [];
-  const url = new URL(href);
-  if (url.password === '') return url.username === '' ? [] : [decodeURIComponent(url.username)];
-  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-  return [decodeURIComponent(url.password), url.password, pair, Buffer.from(pair).toString('base64')];
-}
 
 /** An export with nothing to send: its outcome is known already. */
 function settledExport(outcome: ExportOutcome): PreparedExport {

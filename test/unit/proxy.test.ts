@@ -10,7 +10,7 @@ const via = (endpoint: string, env: ProxyEnv) => resolve(endpoint, env)?.href;
 describe('resolveProxy: the proxy option', () => {
   it('a URL (string or URL) is used for every endpoint, loopback included, whatever the environment says', () => {
     const env = { HTTPS_PROXY: 'http://env-proxy:1', NO_PROXY: '*' };
-    expect(resolve('https://ingest.example.com', env, 'http://corp-proxy:3128')).toEqual({ href: 'http://corp-proxy:3128/', origin: 'http://corp-proxy:3128', variable: undefined });
+    expect(resolve('https://ingest.example.com', env, 'http://corp-proxy:3128')).toEqual({ href: 'http://corp-proxy:3128/', origin: 'http://corp-proxy:3128', variable: undefined, credentials: [] });
     expect(resolve('http://127.0.0.1:8080', env, new URL('https://corp-proxy:8443'))?.href).toBe('https://corp-proxy:8443/');
   });
 
@@ -22,6 +22,26 @@ describe('resolveProxy: the proxy option', () => {
     const proxy = resolve('https://ingest.example.com', {}, 'http://bob:s%40cret@corp-proxy:3128');
     expect(proxy?.href).toBe('http://bob:s%40cret@corp-proxy:3128/');
     expect(proxy?.origin).toBe('http://corp-proxy:3128');
+    // What a message must never show: decoded, as written, paired, and as the Basic credentials.
+    expect(proxy?.credentials).toEqual(['s@cret', 's%40cret', 'bob:s@cret', Buffer.from('bob:s@cret').toString('base64')]);
+  });
+
+  it('refuses credentials that are not valid percent-encoding (a bare %), from the option or a variable, without repeating them', () => {
+    for (const [env, option, name] of [
+      [{}, 'http://bob:50%off@corp-proxy:3128', 'proxy'],
+      [{ HTTPS_PROXY: 'http://bob%:hunter2@corp-proxy:3128' }, undefined, 'HTTPS_PROXY'],
+    ] as Array<[ProxyEnv, string | undefined, string]>) {
+      let error: unknown;
+      try {
+        resolve('https://ingest.example.com', env, option);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, name).toBeInstanceOf(AstralogConfigError);
+      expect((error as AstralogConfigError).option).toBe(name);
+      expect((error as Error).message).toMatch(/percent-encoding/);
+      expect((error as Error).message).not.toMatch(/50%off|hunter2/);
+    }
   });
 
   it('refuses what is not an http(s) proxy URL, naming the option, never repeating credentials', () => {
