@@ -3,7 +3,7 @@ import type { AstralogOptions } from './client-config.ts';
 import { AstralogConfigError } from './errors.ts';
 import { PROCESSOR_LIMIT_KEYS } from './processor-config.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './validate.ts';
-import { readBoolean, readSwitches, text, type Env } from '../register/switches.ts';
+import { FALSE_WORDS, readBoolean, readSwitches, text, type Env } from '../register/switches.ts';
 
 /** What register does beyond the client: read from the environment only. */
 export interface RegisterSettings {
@@ -44,8 +44,6 @@ export const ENV_FOR_OPTION: Readonly<Record<string, string>> = {
   proxy: 'ASTRALOG_PROXY',
 };
 
-const NO_PROXY_WORDS: ReadonlySet<string> = new Set(['none', 'false', 'off', 'no', '0']);
-
 const OTEL_LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 
 /**
@@ -82,7 +80,10 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
   if (insecure) options.allowInsecureHttp = true;
   // A proxy URL, or none/false/off/no/0 for a direct connection whatever HTTPS_PROXY says.
   const proxy = text(env, 'ASTRALOG_PROXY');
-  if (proxy !== undefined) options.proxy = NO_PROXY_WORDS.has(proxy.toLowerCase()) ? false : proxy;
+  if (proxy !== undefined) {
+    const lower = proxy.toLowerCase();
+    options.proxy = lower === 'none' || FALSE_WORDS.has(lower) ? false : proxy;
+  }
   for (const option of PROCESSOR_LIMIT_KEYS) {
     const name = ENV_FOR_OPTION[option] as string;
     const value = text(env, name);

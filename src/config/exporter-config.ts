@@ -1,5 +1,5 @@
 import { AstralogConfigError } from './errors.ts';
-import { resolveProxy, type ProxyEnv, type ProxyOption, type ProxySetting } from './proxy.ts';
+import { resolveProxy, type ProxyOption, type ProxySetting } from './proxy.ts';
 import {
   apiKeyOption,
   booleanOption,
@@ -123,13 +123,12 @@ export const EXPORTER_OPTION_KEYS: ReadonlySet<string> = new Set<string>([
   'proxy',
 ]);
 
-/** `env` is where proxy variables are read when the proxy option is absent. */
-export function resolveExporterConfig(options: unknown, env: ProxyEnv = process.env): ExporterConfig {
+export function resolveExporterConfig(options: unknown): ExporterConfig {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new AstralogConfigError('options', 'expected an options object with at least { apiKey }');
   }
   try {
-    return resolveOptions(options, env);
+    return resolveOptions(options);
   } catch (error) {
     // An option set to the key by mistake (an endpoint, say) must not print it.
     const key = (options as { apiKey?: unknown }).apiKey;
@@ -138,7 +137,7 @@ export function resolveExporterConfig(options: unknown, env: ProxyEnv = process.
   }
 }
 
-function resolveOptions(options: object, env: ProxyEnv): ExporterConfig {
+function resolveOptions(options: object): ExporterConfig {
   rejectUnknownOptions('exporter', options, EXPORTER_OPTION_KEYS);
   const o = options as Partial<Record<keyof AstralogExporterOptions, unknown>>;
   const allowInsecureHttp = booleanOption('allowInsecureHttp', o.allowInsecureHttp, false);
@@ -168,7 +167,7 @@ function resolveOptions(options: object, env: ProxyEnv): ExporterConfig {
     shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
     ca: caOption(o.ca),
     metadata: metadataOption(o.metadata),
-    proxy: resolveProxy(o.proxy, url, env),
+    proxy: resolveProxy(o.proxy, url, process.env), // the proxy variables, when the option is absent
   };
 }
 

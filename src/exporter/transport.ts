@@ -94,17 +94,10 @@ export interface SendOptions {
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   readonly code: string;
-  /**
-   * The request had been written to an open connection: the server may have received and stored
-   * it before the failure (a timeout, a reset, a malformed answer), so its outcome is unknown.
-   * False when it never left (nothing listening, a name that does not resolve, no connection yet).
-   */
-  readonly written: boolean;
 
-  constructor(code: string, message: string, written = false) {
+  constructor(code: string, message: string) {
     super(message);
     this.code = code;
-    this.written = written;
   }
 }
 
@@ -382,9 +375,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settled = true;
     // Nobody waits any more: the timer now only bounds a body that never ends.
     this.timer.unref();
-    if (!(outcome instanceof TransportError)) this.resolve(outcome);
-    // Once undici started it on a connection, the request may have reached the server.
-    else this.reject(this.controller === undefined || outcome.written ? outcome : new TransportError(outcome.code, outcome.message, true));
+    if (outcome instanceof TransportError) this.reject(outcome);
+    else this.resolve(outcome);
   }
 
   writeStarted(): void {

@@ -35,13 +35,17 @@ export function text(env: Env, name: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+const TRUE_WORDS: ReadonlySet<string> = new Set(['true', '1', 'yes', 'on']);
+/** What an environment variable says to turn a thing off, lowercase. */
+export const FALSE_WORDS: ReadonlySet<string> = new Set(['false', '0', 'no', 'off']);
+
 /** true/1/yes/on or false/0/no/off, any case; unset is `fallback`, anything else an error (and `fallback`). */
 export function readBoolean(env: Env, name: string, fallback: boolean, errors: string[]): boolean {
   const value = text(env, name);
   if (value === undefined) return fallback;
   const lower = value.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  if (TRUE_WORDS.has(lower)) return true;
+  if (FALSE_WORDS.has(lower)) return false;
   errors.push(`${name}: expected true or false, got '${value}'`);
   return fallback;
 }
