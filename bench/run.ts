@@ -205,7 +205,7 @@ interface HttpRequestsResult {
 }
 const HTTP_CONTENDERS = [
   { id: 'node-http', label: 'http.request with a keep-alive agent' },
-  { id: 'ours', label: 'ours: HttpTransport (undici Pool, a dispatch handler)' },
+  { id: 'ours', label: 'ours: HttpTransport (node:http, a keep-alive Agent whose sockets hold nothing open)' },
 ] as const;
 const httpRequests = quick ? 400 : 1600;
 const httpRuns = interleaved(

@@ -1,4 +1,4 @@
-// CPU per request body sent, the transport alone: our HttpTransport (undici) vs http.request with a
+// CPU per request body sent, the transport alone: our HttpTransport (node:http underneath) vs plain http.request with a
 // keep-alive agent doing the same job (send, read the status, drain the answer). One real
 // request body of 500 encoded events (the most Astralog recommends per request), to a loopback
 // receiver in another process, 8 requests at a time (the default maxConcurrentExports).

@@ -101,7 +101,7 @@ function credentialsOf(url: URL, name: string): string[] {
     username = decodeURIComponent(url.username);
     password = decodeURIComponent(url.password);
   } catch {
-    // undici decodes them to build Proxy-Authorization: every request would fail.
+    // They are decoded to build Proxy-Authorization: every request would fail.
     throw new AstralogConfigError(name, "the proxy URL's user or password is not valid percent-encoding (write a % as %25)");
   }
   if (url.password === '') return username === '' ? [] : [username];

@@ -80,7 +80,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const RESERVED_HEADERS = new Set([
   'authorization',
   'proxy-authorization', // from the proxy URL's credentials
-  'expect', // undici refuses it: every request would fail
+  'expect', // the exporter never waits for a 100 Continue
   'content-type',
   'content-length',
   'content-encoding',

@@ -22,7 +22,7 @@ export function statusVerdict(status: number): Verdict {
   return 'refused';
 }
 
-/** A failure that produced no status: `code` is Node's or undici's error code, or the transport's own. */
+/** A failure that produced no status: `code` is Node's error code (ECONNRESET, HPE_…, a certificate's), or the transport's own. */
 export function failureVerdict(code: string): 'blocked' | 'retry' {
   return CERTIFICATE_ERROR_CODES.has(code) || code === PROXY_AUTH_REQUIRED ? 'blocked' : 'retry';
 }

@@ -8,8 +8,8 @@ import { startReceiver, type Receiver } from '../support/receiver.ts';
 import type { ProcessResult } from '../support/spawn.ts';
 
 // Register's proxy, from the environment, in real processes: HTTPS_PROXY/HTTP_PROXY/NO_PROXY as
-// undici reads them, ASTRALOG_PROXY, and the last delivery at process.exit() (a worker thread)
-// taking the same way. Endpoints named ingest.test resolve nowhere: the app's DNS is replaced by
+// undici's EnvHttpProxyAgent reads them, ASTRALOG_PROXY, and the last delivery at process.exit()
+// (a worker thread) taking the same way. Endpoints named ingest.test resolve nowhere: the app's DNS is replaced by
 // a preload that answers only when a test asks it to (MAP_INGEST=1) and counts what it was asked,
 // so a request that should have gone through the proxy can never leave loopback.
 
@@ -49,7 +49,7 @@ beforeAll(() => {
   for (const [name, source] of Object.entries(APPS)) apps.write(name, source);
   apps.write('dns.cjs', DNS_PRELOAD);
   apps.write('probe.cjs', PROBE_PRELOAD);
-  tlsCert = makeSelfSignedCert(['DNS:ingest.test']);
+  tlsCert = makeSelfSignedCert(['DNS:ingest.test', 'IP:127.0.0.1']); // the endpoint's, and an https proxy's
   certFile = apps.write('ca.pem', tlsCert.cert);
 });
 afterAll(() => apps?.remove());
@@ -88,6 +88,26 @@ describe('register behind a proxy named by the environment', () => {
     const own = ownLines(r.stderr);
     expect(own[0]).toContain(`sending logs to ${ingestUrl()}/v1/drain through the proxy http://127.0.0.1:${proxy.port} (HTTPS_PROXY)`);
     expect(r.stderr + r.stdout).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    ['an https endpoint: CONNECT inside the TLS to the proxy, TLS to the endpoint inside the tunnel', 'logs.mjs', 'HTTPS_PROXY', 0],
+    ['an http endpoint, at process.exit(): forwarded inside the TLS to the proxy', 'exit.mjs', 'ASTRALOG_PROXY', 3],
+  ] as const)('an https:// proxy (its certificate trusted through NODE_EXTRA_CA_CERTS), %s', async (_name, app, variable, code) => {
+    const tlsProxy = await startProxy({ user: 'bob', password: PASSWORD, tls: tlsCert });
+    try {
+      const endpoint = app === 'logs.mjs' ? ingestUrl() : `http://ingest.test:${new URL(plain.url).port}`;
+      const viaProxy = `https://bob:${PASSWORD}@127.0.0.1:${tlsProxy.port}`;
+      const r = await run(['--import', REGISTER, `${apps.dir}/${app}`], { ASTRALOG_ENDPOINT: endpoint, [variable]: viaProxy, ASTRALOG_ALLOW_INSECURE_HTTP: 'true' });
+      expect(r.code, describeRun(r)).toBe(code);
+      const received = app === 'logs.mjs' ? secure.accepted : plain.accepted;
+      expect(messagesOf(received)).toEqual(app === 'logs.mjs' ? ['first line', 'second line'] : ['last words']);
+      expect(tlsProxy.requests.map((p) => [p.method, p.allowed])).toEqual([[app === 'logs.mjs' ? 'CONNECT' : 'POST', true]]);
+      expect(lookups(r)).toBe(0);
+      expect(r.stderr + r.stdout).not.toContain(PASSWORD);
+    } finally {
+      await tlsProxy.close();
+    }
   });
 
   it('the proxy refuses the credentials: said once, without the password; the app runs as without register', async () => {

@@ -55,7 +55,7 @@ describe('delivery', () => {
     const exporter = exporterFor();
     for (let i = 0; i < 10; i++) await exportOnce(exporter, makeRecords(2));
     expect(receiver.requests).toHaveLength(10);
-    // undici frees a connection one loop turn after its answer: an export started at once takes another
+    // a connection is freed one loop turn after its answer: an export started at once takes another
     expect(receiver.connectionsAccepted()).toBeLessThanOrEqual(2);
   });
 

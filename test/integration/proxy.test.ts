@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { inspect } from 'node:util';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogLogRecordExporter, createAstralog, type AstralogExporterOptions } from '../../src/index.ts';
 import { captureStderr, exportOnce, TEST_KEY } from '../support/exporting.ts';
+import { listenOnLoopback } from '../support/listen.ts';
 import { makeSelfSignedCert, startTlsReceiver, type SelfSignedCert, type TlsReceiver } from '../support/faults.ts';
 import { startProxy, type TestProxy } from '../support/proxy.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -138,6 +141,29 @@ describe('through a proxy (the proxy option)', () => {
     expect((await exportOnce(refused, makeRecords(1))).code).toBe(ExportResultCode.FAILED);
     expect(refused.stats().failed).toMatchObject({ retriesExhausted: 1, network: 0 });
     expect(refused.stats().requests).toBeGreaterThan(1);
+  });
+
+  it('a proxy that takes the CONNECT and never answers: the export fails within its budget, and shutdown closes the tunnel it was opening', async () => {
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('error', () => undefined);
+      socket.resume(); // reads the CONNECT, answers nothing
+    });
+    const port = await listenOnLoopback(silent);
+    closers.push(async () => {
+      for (const socket of held) socket.destroy();
+      silent.close();
+      await once(silent, 'close');
+    });
+    const exporter = exporterFor({ endpoint: 'https://ingest.test:443', ca: tls.cert, proxy: `http://127.0.0.1:${port}`, exportTimeoutMs: 300 });
+    const result = await exportOnce(exporter, makeRecords(1));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(exporter.stats().failed).toMatchObject({ retriesExhausted: 1 });
+    expect(held.length).toBeGreaterThan(0);
+    const closed = held.map((socket) => once(socket, 'close'));
+    await exporter.shutdown();
+    await Promise.all(closed); // the tunnel being opened was closed by the shutdown, not left to its 10 s timeout
   });
 
   it('the proxy credentials never show in util.inspect, JSON or stats of the exporter and the client', async () => {

@@ -28,7 +28,7 @@ const { HttpTransport } = await import(process.env.TRANSPORT);
 const cfg = JSON.parse(process.env.CHILD_CONFIG);
 const t = new HttpTransport({ url: cfg.url, apiKey: 'k', headers: {}, compression: 'none', ca: cfg.ca, proxy: cfg.proxy });
 const signal = new AbortController().signal;
-// The first request is answered: the later ones reuse its idle connection, which undici refs again.
+// The first request is answered: the later ones reuse its idle connection, which Node's agent refs again.
 say('FIRST ' + (await t.send(Buffer.from('{}'), { timeoutMs: 5000, signal, keepProcessAlive: false })).status);
 await new Promise((resolve) => setImmediate(resolve));
 for (let i = 0; i < cfg.background; i++) {

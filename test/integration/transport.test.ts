@@ -13,7 +13,7 @@ import { headersOption } from '../../src/config/validate.ts';
 import { listenOnLoopback } from '../support/listen.ts';
 import { tick } from '../support/processing.ts';
 
-// HttpTransport (undici underneath) against loopback servers that answer with exactly the bytes a
+// HttpTransport (node:http underneath) against loopback servers that answer with exactly the bytes a
 // test scripts, for what a well-behaved HTTP server never does: early answers, closes, malformed
 // heads. Each failure must come out as a TransportError whose code verdict.ts classifies.
 
@@ -134,7 +134,7 @@ describe('HttpTransport', () => {
     const t = transportFor(server.url, { 'x-team': 'payments' });
     for (let i = 0; i < 3; i++) {
       expect(await send(t, `{"events":[${i}]}`)).toEqual({ status: 202, retryAfter: undefined, body: '' });
-      await tick(); // undici frees a connection on the loop turn after its answer; a request sent sooner opens another
+      await tick(); // a connection is freed on the loop turn after its answer; a request sent sooner opens another
     }
     expect(server.sockets.length).toBe(1);
     const [first] = server.requests;
@@ -274,17 +274,17 @@ describe('HttpTransport', () => {
     expect(body().includes('B')).toBe(false); // nothing of the reused memory went out
   });
 
-  it("runs undici with tracing suppressed, so that an undici instrumentation never traces the exporter's own requests", async () => {
+  it("runs node:http with tracing suppressed, so that an http instrumentation never traces the exporter's own requests", async () => {
     const server = await scriptedServer((r) => r.socket.write(ACCEPTED));
     const manager = new AsyncLocalStorageContextManager().enable();
     expect(context.setGlobalContextManager(manager)).toBe(true);
     const seen: boolean[] = [];
     const onCreate = () => seen.push(isTracingSuppressed(context.active()));
-    diagnostics.subscribe('undici:request:create', onCreate);
+    diagnostics.subscribe('http.client.request.start', onCreate);
     try {
       expect((await send(transportFor(server.url))).status).toBe(202);
     } finally {
-      diagnostics.unsubscribe('undici:request:create', onCreate);
+      diagnostics.unsubscribe('http.client.request.start', onCreate);
       context.disable();
     }
     expect(seen).toEqual([true]);
@@ -293,12 +293,10 @@ describe('HttpTransport', () => {
   // Each malformed or cut answer fails the attempt as a TransportError that is retried (verdict.ts):
   // never as a status, never as a pause.
   it.each([
-    ['a status line that is not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n\r\n', 'HPE_INVALID_RESPONSE'],
-    ['bare LF line ends', 'HTTP/1.1 202 Accepted\nContent-Length: 2\n\nok', 'HPE_INVALID_RESPONSE'],
-    ['Content-Length: 2, 2', 'HTTP/1.1 202 Accepted\r\nContent-Length: 2, 2\r\n\r\nok', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'],
-    ['a 17 KB head', `HTTP/1.1 202 Accepted\r\nX-Waf: ${'a'.repeat(17_000)}\r\nContent-Length: 2\r\n\r\nok`, 'UND_ERR_HEADERS_OVERFLOW'],
-    // undici takes a 100 Continue nobody asked for as a broken answer (so does fetch): retried like one
-    ['an unsolicited 100 Continue', `HTTP/1.1 100 Continue\r\n\r\n${ACCEPTED}`, 'UND_ERR_SOCKET'],
+    ['a status line that is not HTTP', 'SSH-2.0-OpenSSH_9.6\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['bare LF line ends', 'HTTP/1.1 202 Accepted\nContent-Length: 2\n\nok', 'HPE_CR_EXPECTED'],
+    ['Content-Length: 2, 2', 'HTTP/1.1 202 Accepted\r\nContent-Length: 2, 2\r\n\r\nok', 'HPE_INVALID_CONTENT_LENGTH'],
+    ['a 17 KB head', `HTTP/1.1 202 Accepted\r\nX-Waf: ${'a'.repeat(17_000)}\r\nContent-Length: 2\r\n\r\nok`, 'HPE_HEADER_OVERFLOW'],
   ])('%s: a retried TransportError (%s)', async (_name, answer, code) => {
     const server = await scriptedServer((r) => r.socket.write(answer));
     const failure = await failureOf(send(transportFor(server.url)));
@@ -306,10 +304,15 @@ describe('HttpTransport', () => {
     expect(failureVerdict(failure)).toBe('retry');
   });
 
+  it('takes a 100 Continue nobody asked for as informational: the final answer follows', async () => {
+    const server = await scriptedServer((r) => r.socket.write(`HTTP/1.1 100 Continue\r\n\r\n${ACCEPTED}`));
+    expect((await send(transportFor(server.url))).status).toBe(202);
+  });
+
   it('fails an answer cut short as a retried TransportError', async () => {
     const server = await scriptedServer((r) => r.socket.end('HTTP/1.1 202 Acc'));
     const failure = await failureOf(send(transportFor(server.url)));
-    expect(failure).toBe('UND_ERR_SOCKET');
+    expect(failure).toBe('ECONNRESET');
     expect(failureVerdict(failure)).toBe('retry');
   });
 
@@ -422,7 +425,7 @@ describe('HttpTransport', () => {
     expect(() => headersOption('headers', { 'x-team': 'caf\u00e9' })).not.toThrow(); // Latin-1 is fine
     expect(() => headersOption('headers', { 'x-team': 'team \u2603' })).toThrow(AstralogConfigError);
     expect(() => headersOption('headers', { 'x-team': 'a\r\nx-evil: 1' })).toThrow(AstralogConfigError);
-    // headers undici refuses outright (every request would fail, and be retried forever)
+    // headers that belong to the exporter or to the proxy (Expect would make node:http wait for a 100 Continue)
     expect(() => headersOption('headers', { Expect: '100-continue' })).toThrow(/'Expect' is the exporter's own/);
     expect(() => headersOption('headers', { 'Proxy-Authorization': 'Basic x' })).toThrow(AstralogConfigError);
     expect(() => transportFor(urlOf(9), { 'x-team': 'a\r\nx-evil: 1' })).toThrow(TypeError);

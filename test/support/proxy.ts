@@ -2,10 +2,12 @@
  * An HTTP proxy on 127.0.0.1 for the proxy tests: it forwards absolute-form requests (an http
  * endpoint) and opens CONNECT tunnels (an https one). Whatever host a request names, the proxy
  * connects to that port on 127.0.0.1, so tests can use names (`ingest.test`) that never resolve
- * anywhere: only the proxy could have reached them. Optionally it requires Basic credentials.
+ * anywhere: only the proxy could have reached them. Optionally it requires Basic credentials, and
+ * speaks TLS to its clients (an https:// proxy).
  */
 import { once } from 'node:events';
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { listenOnLoopback } from './listen.ts';
 
@@ -20,14 +22,14 @@ export interface ProxiedRequest {
 }
 
 export interface TestProxy {
-  /** `http://127.0.0.1:<port>` (credentials not included). */
+  /** `http(s)://127.0.0.1:<port>` (credentials not included). */
   url: string;
   port: number;
   requests: ProxiedRequest[];
   close(): Promise<void>;
 }
 
-export async function startProxy(options: { user?: string; password?: string } = {}): Promise<TestProxy> {
+export async function startProxy(options: { user?: string; password?: string; tls?: { cert: string; key: string } } = {}): Promise<TestProxy> {
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
   const expected = options.user === undefined ? undefined : `Basic ${Buffer.from(`${options.user}:${options.password ?? ''}`).toString('base64')}`;
@@ -38,7 +40,7 @@ export async function startProxy(options: { user?: string; password?: string } =
     socket.on('close', () => sockets.delete(socket));
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '';
     const ok = allowed(req.headers);
     requests.push({ method: req.method ?? '', target, headers: req.headers, allowed: ok });
@@ -64,8 +66,9 @@ export async function startProxy(options: { user?: string; password?: string } =
     });
     upstream.on('error', () => res.writeHead(502, { 'content-length': '0' }).end());
     req.pipe(upstream);
-  });
-  server.on('connection', track);
+  };
+  const server = options.tls === undefined ? createServer(onRequest) : createTlsServer(options.tls, onRequest);
+  server.on(options.tls === undefined ? 'connection' : 'secureConnection', track);
   server.on('connect', (req, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
     const ok = allowed(req.headers);
@@ -89,7 +92,7 @@ export async function startProxy(options: { user?: string; password?: string } =
   });
   const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     requests,
     close: async () => {
