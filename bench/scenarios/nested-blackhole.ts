@@ -2,12 +2,12 @@
 // answers: 25,000 calls whose metadata refers to one shared object of about 120 KB once encoded,
 // logged in chunks of 500. argv: <ours|stock>. 'ours' runs with maxQueueBytes 16 MiB; 'stock' is
 // Logger.emit + BatchLogRecordProcessor (defaults) + the OTLP/HTTP JSON exporter.
-import { createServer, type Socket } from 'node:net';
 import { SeverityNumber } from '@opentelemetry/api';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { createAstralog } from '../../src/index.ts';
 import { total } from '../../src/processor/drop-report.ts';
+import { forkChild } from '../receiver-client.ts';
 
 const pipeline = process.argv[2] ?? 'ours';
 const CALLS = 25_000;
@@ -15,15 +15,10 @@ const CHUNK = 500;
 const BUDGET = 16 * 1024 * 1024;
 const MB = 1024 * 1024;
 
-// A black hole in this process: it reads and throws away, never answers.
-const sockets = new Set<Socket>();
-const hole = createServer((socket) => {
-  sockets.add(socket);
-  socket.on('data', () => undefined);
-  socket.on('error', () => undefined);
-});
-await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', () => resolve()));
-const url = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+// The endpoint: reads every request, never answers.
+// In another process: the bytes it reads must not count in this process's RSS.
+const hole = await forkChild<{ url: string }>('black-hole-process.ts', []);
+const url = hole.ready.url;
 
 const context: Record<string, string> = {};
 for (let i = 0; i < 400; i++) context[`field_${i}`] = `${i}`.padEnd(300, 'x');
@@ -70,7 +65,6 @@ for (let t = 0; t < 20; t++) {
 }
 const result = { scenario: `nested-blackhole-${pipeline}`, calls: CALLS, budgetMB: pipeline === 'ours' ? BUDGET / MB : undefined, rssGrowthPeakMB: Math.round(((rssPeak - rssBefore) / MB) * 10) / 10, heldPeakMB: Math.round((heldPeak / MB) * 10) / 10, stats: stats() };
 await close();
-for (const socket of sockets) socket.destroy();
-hole.close();
+await hole.close();
 process.stdout.write(JSON.stringify(result) + '\n');
 process.exit(0);
