@@ -1,3 +1,4 @@
+import { diag } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogConfigError } from './errors.ts';
 import { exportTimeoutOption, integerOption, rejectUnknownOptions, shutdownTimeoutOption } from './validate.ts';
@@ -11,7 +12,10 @@ export interface AstralogProcessorLimits {
   maxBatchSize?: number;
   /** A partial batch is exported after this long. Default 1000. */
   flushIntervalMs?: number;
-  /** The most the processor waits for one export before giving up on it. Default 10000 (plus 1 s grace). */
+  /**
+   * The most the processor waits for one export before giving up on it. Default 10000. Our
+   * exporter bounds its exports itself and gets a second more.
+   */
   exportTimeoutMs?: number;
   /** Exports in flight at once. Default 8. */
   maxConcurrentExports?: number;
@@ -22,7 +26,20 @@ export interface AstralogProcessorLimits {
 export interface AstralogBatchLogRecordProcessorOptions extends AstralogProcessorLimits {
   /** Where batches go: any sdk-logs LogRecordExporter (AstralogLogRecordExporter gives per-record outcomes). */
   exporter: LogRecordExporter;
+  /** The stock BatchLogRecordProcessor's name for maxBatchSize (maxBatchSize wins when both are given). */
+  maxExportBatchSize?: number;
+  /** The stock name for flushIntervalMs (flushIntervalMs wins). */
+  scheduledDelayMillis?: number;
+  /** The stock name for exportTimeoutMs (exportTimeoutMs wins). */
+  exportTimeoutMillis?: number;
 }
+
+/** The stock BatchLogRecordProcessor's option names, accepted so that ours is a drop-in replacement. */
+const STOCK_NAMES = {
+  maxExportBatchSize: 'maxBatchSize',
+  scheduledDelayMillis: 'flushIntervalMs',
+  exportTimeoutMillis: 'exportTimeoutMs',
+} as const satisfies Record<string, keyof AstralogProcessorLimits>;
 
 export interface ProcessorConfig {
   exporter: LogRecordExporter;
@@ -45,20 +62,33 @@ export const PROCESSOR_LIMIT_KEYS: readonly (keyof AstralogProcessorLimits)[] = 
   'shutdownTimeoutMs',
 ];
 
-const KNOWN = new Set<string>(['exporter', ...PROCESSOR_LIMIT_KEYS]);
+const KNOWN = new Set<string>(['exporter', ...PROCESSOR_LIMIT_KEYS, ...Object.keys(STOCK_NAMES)]);
 
-export function resolveProcessorLimits(o: Partial<Record<keyof AstralogProcessorLimits, unknown>>): Omit<ProcessorConfig, 'exporter'> {
+type OptionNames = Readonly<Partial<Record<keyof AstralogProcessorLimits, string>>>;
+
+/**
+ * The limits, validated; errors name each option as it was given (`names`: the stock name used for
+ * one of ours). A batch larger than the queue is an error (createAstralog, register), or is
+ * clamped to it with a diag warning when `clampBatchSize` (the processor, as the stock one does).
+ */
+export function resolveProcessorLimits(
+  o: Partial<Record<keyof AstralogProcessorLimits, unknown>>,
+  names: OptionNames = {},
+  clampBatchSize = false,
+): Omit<ProcessorConfig, 'exporter'> {
   const maxQueueSize = integerOption('maxQueueSize', o.maxQueueSize, 200_000, { min: 1, max: 10_000_000 });
-  const maxBatchSize = integerOption('maxBatchSize', o.maxBatchSize, 500, { min: 1, max: 100_000 });
+  let maxBatchSize = integerOption(names.maxBatchSize ?? 'maxBatchSize', o.maxBatchSize, 500, { min: 1, max: 100_000 });
   if (maxBatchSize > maxQueueSize) {
-    throw new AstralogConfigError('maxBatchSize', `must not exceed maxQueueSize (${maxQueueSize})`);
+    if (!clampBatchSize) throw new AstralogConfigError(names.maxBatchSize ?? 'maxBatchSize', `must not exceed maxQueueSize (${maxQueueSize})`);
+    diag.warn(`AstralogBatchLogRecordProcessor: ${names.maxBatchSize ?? 'maxBatchSize'} (${maxBatchSize}) exceeds maxQueueSize; using ${maxQueueSize}`);
+    maxBatchSize = maxQueueSize;
   }
   return {
     maxQueueSize,
     maxQueueBytes: integerOption('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024, { min: 64 * 1024, max: 16 * 1024 * 1024 * 1024 }),
     maxBatchSize,
-    flushIntervalMs: integerOption('flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
-    exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs),
+    flushIntervalMs: integerOption(names.flushIntervalMs ?? 'flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
+    exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs, names.exportTimeoutMs),
     maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 8, { min: 1, max: 64 }),
     shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
   };
@@ -74,5 +104,13 @@ export function resolveProcessorConfig(options: unknown): ProcessorConfig {
   if (exporter === null || typeof exporter !== 'object' || typeof exporter.export !== 'function' || typeof exporter.shutdown !== 'function') {
     throw new AstralogConfigError('exporter', 'expected a LogRecordExporter (an object with export() and shutdown())');
   }
-  return { exporter: exporter as LogRecordExporter, ...resolveProcessorLimits(o) };
+  // A stock name stands for ours when ours is not given.
+  const limits: Partial<Record<keyof AstralogProcessorLimits, unknown>> = { ...o };
+  const names: Partial<Record<keyof AstralogProcessorLimits, string>> = {};
+  for (const [stock, own] of Object.entries(STOCK_NAMES) as [keyof typeof STOCK_NAMES, keyof AstralogProcessorLimits][]) {
+    if (o[own] !== undefined || o[stock] === undefined) continue;
+    limits[own] = o[stock];
+    names[own] = stock;
+  }
+  return { exporter: exporter as LogRecordExporter, ...resolveProcessorLimits(limits, names, true) };
 }

@@ -20,8 +20,8 @@ const DEFAULT_EXPORT_TIMEOUT_MS = 10_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2_000;
 
 /** exportTimeoutMs, which the exporter (per export) and the processor (per batch) both take. */
-export function exportTimeoutOption(value: unknown): number {
-  return integerOption('exportTimeoutMs', value, DEFAULT_EXPORT_TIMEOUT_MS, { min: 1, max: 600_000 });
+export function exportTimeoutOption(value: unknown, name = 'exportTimeoutMs'): number {
+  return integerOption(name, value, DEFAULT_EXPORT_TIMEOUT_MS, { min: 1, max: 600_000 });
 }
 
 /** shutdownTimeoutMs, which the exporter, the processor and register's exit budget all take. */

@@ -1,5 +1,4 @@
 import type { Context } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
@@ -12,6 +11,7 @@ import { SDK_SCOPE } from '../version.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
+import { ForeignExporter, reportExportError } from './foreign-exporter.ts';
 import { OutageReporter } from './outage-report.ts';
 
 export interface ProcessorStats {
@@ -94,8 +94,6 @@ const FAILURE_TEXT: Record<FailureReason, string> = {
   unanswered: 'no answer',
 };
 
-/** A batch failed by an exporter that gives only ExportResult can be tried this many times. */
-const MAX_ATTEMPTS_WITHOUT_DETAIL = 5;
 const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
@@ -112,6 +110,12 @@ const MAX_READY_BATCHES = 32;
  * makes the caller wait, and accounts for every record: emitted = exported + dropped (by reason)
  * + queued + in flight, at every moment.
  *
+ * Behind our exporter (which tells what became of each record) it runs several exports at once,
+ * keeps and resends the records of failed ones and tells Astralog what it dropped. Behind any
+ * other exporter it follows the Logs SDK specification: one export at a time, a failed batch
+ * dropped (counted, and its error given to OpenTelemetry's global error handler), no records of
+ * its own. Either way:
+ *
  * - onEmit only estimates, enqueues or drops; exports start later (a microtask once a batch is
  *   full, the interval timer, flush), several at once up to maxConcurrentExports. Full batches that
  *   must wait for a slot are encoded at once all the same, so that their records die young.
@@ -123,7 +127,12 @@ const MAX_READY_BATCHES = 32;
 export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly config: ProcessorConfig;
   private readonly exporter: LogRecordExporter;
+  /** Our exporter (see the class comment); undefined behind any other. Decided once. */
   private readonly detailed: DetailedExporter | undefined;
+  /** Where batches go: our exporter, or any other behind an adapter that reports as ours does. */
+  private readonly target: DetailedExporter | ForeignExporter;
+  /** Exports at once: maxConcurrentExports behind ours, one behind any other (the specification's rule). */
+  private readonly maxExports: number;
   /** maxQueueSize and maxQueueBytes, shared by the queue and the records kept for retry. */
   private readonly budget: QueueBudget;
   private readonly queue: BoundedQueue<ReadableLogRecord>;
@@ -161,6 +170,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.config = resolveProcessorConfig(options);
     this.exporter = this.config.exporter;
     this.detailed = typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
+    this.target = this.detailed ?? new ForeignExporter(this.exporter);
+    this.maxExports = this.detailed !== undefined ? this.config.maxConcurrentExports : 1;
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
     this.queue = new BoundedQueue(this.budget);
     this.retry = new BoundedQueue(this.budget);
@@ -300,7 +311,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * (the stock processor exports inside onEmit itself).
    */
   private schedulePump(): void {
-    if (this.pumpScheduled || this.inFlight.size >= this.config.maxConcurrentExports) return;
+    if (this.pumpScheduled || this.inFlight.size >= this.maxExports) return;
     this.pumpScheduled = true;
     queueMicrotask(this.scheduledPump);
   }
@@ -326,7 +337,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     try {
       do {
         this.pumpAgain = false;
-        while (this.inFlight.size < this.config.maxConcurrentExports) {
+        while (this.inFlight.size < this.maxExports) {
           const batch = this.nextBatch();
           if (batch === undefined) break;
           this.startBatch(batch);
@@ -392,7 +403,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // Within the byte bound only: an encoded batch can hold far more than its records' estimates.
     while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max && this.budget.hasRoom()) {
       const batch = this.takeQueued(max);
-      this.prepare(batch);
+      // Encoding reads the resource: one whose attributes are still settling is encoded when sent.
+      if (resourcesSettling(batch.records ?? []) === undefined) this.prepare(batch);
       this.budget.take(batch.bytes, batch.count); // still held until it is sent
       this.ready.push(batch);
     }
@@ -431,31 +443,52 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   private startBatch(batch: Batch): void {
-    const n = batch.count;
-    const records = batch.records ?? [];
     this.inFlight.add(batch);
-    // Guard against an exporter that never calls back: its records are then counted as failed.
-    batch.timer = setTimeout(() => this.complete(batch, allFailed(n, 'abandoned')), this.config.exportTimeoutMs + 1_000);
+    // Guard against an exporter that never calls back: its records are then counted as failed. Ours
+    // bounds its exports itself (the guard gives it a second more); any other gets exportTimeoutMs.
+    const limitMs = this.detailed !== undefined ? this.config.exportTimeoutMs + 1_000 : this.config.exportTimeoutMs;
+    batch.timer = setTimeout(() => this.abandon(batch, limitMs), limitMs);
     batch.timer.unref();
+    // Its encoded body is held until the export ends (its records' estimates until it has one).
+    this.budget.inFlightBytes += batch.bytes;
+    // Async resource attributes (a detector's) are settled before an export reads them.
+    const settling = batch.records === undefined ? undefined : resourcesSettling(batch.records);
+    if (settling === undefined) this.send(batch);
+    else
+      settling.then(
+        () => this.send(batch),
+        (error: unknown) => {
+          reportExportError(error instanceof Error ? error : new Error(String(error)));
+          this.send(batch); // without the attributes that failed
+        },
+      );
+  }
+
+  private send(batch: Batch): void {
+    if (!this.inFlight.has(batch)) return; // given up on (or shut down) while its resources settled
     try {
-      const detailed = this.detailed;
       // Encoded before it is sent: the records can die young instead of waiting for the answer.
-      if (detailed !== undefined && batch.prepared === undefined) this.prepare(batch);
-      // Its encoded body is held until the export ends (its records' estimates if it has none).
-      this.budget.inFlightBytes += batch.bytes;
-      if (detailed !== undefined) {
-        // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-        const outcome = batch.prepared !== undefined ? batch.prepared.start() : detailed.exportRecords(records, { background: true });
-        outcome.then(
-          (o) => this.complete(batch, o),
-          () => this.complete(batch, allFailed(n, 'foreign')),
-        );
-      } else {
-        this.exporter.export(records, (result) => this.complete(batch, outcomeOf(result, n)));
+      if (this.detailed !== undefined && batch.prepared === undefined) {
+        const estimated = batch.bytes;
+        this.prepare(batch);
+        this.budget.inFlightBytes += batch.bytes - estimated;
       }
+      // In the background: a flush holds the process open with its own (ref'd) deadline timer.
+      const outcome = batch.prepared !== undefined ? batch.prepared.start() : this.target.exportRecords(batch.records ?? [], { background: true });
+      outcome.then(
+        (o) => this.complete(batch, o),
+        () => this.complete(batch, allFailed(batch.count, 'foreign')),
+      );
     } catch {
-      this.complete(batch, allFailed(n, 'foreign'));
+      this.complete(batch, allFailed(batch.count, 'foreign'));
     }
+  }
+
+  /** An export that did not call back in time: its records count as failed (a foreign exporter's error is reported). */
+  private abandon(batch: Batch, limitMs: number): void {
+    if (!this.inFlight.has(batch)) return;
+    if (this.detailed === undefined) reportExportError(new Error(`log record export did not complete within ${limitMs} ms`));
+    this.complete(batch, allFailed(batch.count, 'abandoned'));
   }
 
   /** Record i of a batch: itself, or its encoded copy once the record was let go. */
@@ -483,7 +516,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const reason: FailureReason = outcome.failureReason ?? 'foreign';
     const unanswered = outcome.unanswered ?? [];
     if (outcome.failed.length > 0 || unanswered.length > 0) {
-      this.backOff(outcome.retryAfterMs);
+      if (this.detailed !== undefined) this.backOff(outcome.retryAfterMs); // nothing is resent behind any other
       // Exports the shutdown itself ended are said in its drop line.
       if (reason !== 'shutdown' && !this.shutdownDrained) this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
     }
@@ -523,7 +556,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private keepForRetry(entry: RetryEntry, reason: FailureReason): void {
     // A paused key is not an attempt: those records wait as long as the bounds allow.
     if (reason !== 'unauthorized') entry.attempts++;
-    if (this.detailed === undefined && entry.attempts >= MAX_ATTEMPTS_WITHOUT_DETAIL) return this.drop('exportFailed', 1);
+    // Behind any other exporter a failed batch is dropped, as the specification says (it may retry on its own).
+    if (this.detailed === undefined) return this.drop('exportFailed', 1);
     // Also while shutting down: shutdown retries kept records until its deadline, then counts the rest.
     if (this.shutdownDrained) return this.drop('shutdown', 1); // an outcome that came after the end
     if (!this.retry.push(entry, entry.bytes)) this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
@@ -547,7 +581,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   /** Tells Astralog what was dropped, once the exporter works again. Not part of the accounting. */
   private sendDropSummary(): void {
-    if (this.summaryInFlight || this.shutdownStarted || this.lastResource === undefined) return;
+    // Only to Astralog: a record nobody emitted must not reach another exporter (the user's Collector).
+    if (this.detailed === undefined || this.summaryInFlight || this.shutdownStarted || this.lastResource === undefined) return;
     const summary = this.drops.takeSummary();
     if (summary === undefined) return;
     const { counts, since } = summary;
@@ -565,11 +600,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (!delivered) this.drops.restoreSummary(summary);
     };
     try {
-      if (this.detailed !== undefined) {
-        this.detailed.exportRecords([record], { background: true }).then((o) => done(o.delivered === 1), () => done(false));
-      } else {
-        this.exporter.export([record], (r) => done(r.code === ExportResultCode.SUCCESS));
-      }
+      this.detailed.exportRecords([record], { background: true }).then((o) => done(o.delivered === 1), () => done(false));
     } catch {
       done(false);
     }
@@ -646,6 +677,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (Date.now() >= flushDeadline) break;
       await this.flushPending(flushDeadline - Date.now());
     }
+    // The exporter's own flush (the specification's rule for shutdown), within the same deadline.
+    await this.exporterFlush(flushDeadline);
     // Past the deadline: what is still held will not be sent.
     this.shutdownDrained = true;
     this.drop('shutdown', this.budget.items); // the queue, the batches encoded ahead and the retry queue
@@ -658,9 +691,19 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 }
 
-function outcomeOf(result: ExportResult, count: number): ExportOutcome<FailureReason> {
-  if (result?.code === ExportResultCode.SUCCESS) {
-    return { delivered: count, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
+/**
+ * The distinct resources of `records` whose async attributes have not settled, as one promise;
+ * undefined when there are none (the usual case: nothing to wait for).
+ */
+function resourcesSettling(records: readonly ReadableLogRecord[]): Promise<unknown> | undefined {
+  let pending: Set<ReadableLogRecord['resource']> | undefined;
+  for (const record of records) {
+    try {
+      const resource = record.resource;
+      if (resource?.asyncAttributesPending === true && typeof resource.waitForAsyncAttributes === 'function') (pending ??= new Set()).add(resource);
+    } catch {
+      // a record whose resource cannot be read is encoded without it
+    }
   }
-  return allFailed(count, 'foreign');
+  return pending === undefined ? undefined : Promise.all(Array.from(pending, (resource) => resource.waitForAsyncAttributes?.()));
 }

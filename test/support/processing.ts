@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { expect } from 'vitest';
+import { allFailed, type ExportOutcome } from '../../src/exporter/exporter.ts';
 import { total } from '../../src/processor/drop-report.ts';
 import type { ProcessorStats } from '../../src/processor/processor.ts';
 
@@ -44,6 +45,25 @@ export class ScriptedExporter implements LogRecordExporter {
 
   async shutdown(): Promise<void> {
     this.shutdowns++;
+  }
+}
+
+/**
+ * The same script, reporting per record (exportRecords) as our exporter does: the processor
+ * behind it runs in its own mode (several exports at once, failed records kept and resent).
+ */
+export class ScriptedDetailedExporter extends ScriptedExporter {
+  exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome> {
+    const n = records.length;
+    return new Promise((resolve) =>
+      this.export([...records], (result) =>
+        resolve(
+          result.code === ExportResultCode.SUCCESS
+            ? { delivered: n, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined }
+            : allFailed(n, 'retriesExhausted'),
+        ),
+      ),
+    );
   }
 }
 

@@ -1,10 +1,12 @@
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { captureStderr } from '../support/exporting.ts';
-import { expectAccounted, ScriptedExporter, tick } from '../support/processing.ts';
+import { expectAccounted, ScriptedDetailedExporter, ScriptedExporter, tick } from '../support/processing.ts';
 import { makeRecord, makeRecords } from '../support/records.ts';
 
 let stderr: ReturnType<typeof captureStderr>;
@@ -64,8 +66,8 @@ describe('AstralogBatchLogRecordProcessor', () => {
     expectAccounted(s);
   });
 
-  it('never exports on the caller path, then exports full batches with bounded concurrency', async () => {
-    const exporter = new ScriptedExporter();
+  it('never exports on the caller path, then exports full batches with bounded concurrency (behind an exporter that reports per record)', async () => {
+    const exporter = new ScriptedDetailedExporter();
     exporter.answer = () => ({ delayMs: 20, then: 'success' });
     const p = processorWith(exporter, { maxBatchSize: 100, maxConcurrentExports: 3 });
     for (const r of makeRecords(1000)) p.onEmit(r);
@@ -86,7 +88,7 @@ describe('AstralogBatchLogRecordProcessor', () => {
   });
 
   it('keeps records of failed exports within the bounds and delivers them once the exporter recovers', async () => {
-    const exporter = new ScriptedExporter();
+    const exporter = new ScriptedDetailedExporter();
     let healthy = false;
     exporter.answer = () => (healthy ? 'success' : 'fail');
     const p = processorWith(exporter, { flushIntervalMs: 20, maxBatchSize: 50 });
@@ -101,18 +103,34 @@ describe('AstralogBatchLogRecordProcessor', () => {
     expect(p.stats()).toMatchObject({ emitted: 200, exported: 200, queued: 0 });
   });
 
-  it('gives up on a batch an opaque exporter keeps failing, after a bounded number of attempts', async () => {
-    const exporter = new ScriptedExporter();
-    exporter.answer = () => 'fail';
-    const p = processorWith(exporter, { flushIntervalMs: 5 });
-    for (const r of makeRecords(3)) p.onEmit(r);
-    await p.forceFlush();
-    for (let i = 0; i < 10 && p.stats().queued > 0; i++) {
-      await tick(60);
+  it('behind any other exporter, a failed batch is dropped at once, never sent again, and its error goes to the global error handler', async () => {
+    const errors: unknown[] = [];
+    setGlobalErrorHandler((error) => errors.push(error));
+    try {
+      const exporter = new ScriptedExporter();
+      exporter.answer = () => 'fail';
+      const p = processorWith(exporter, { flushIntervalMs: 5 });
+      for (const r of makeRecords(3)) p.onEmit(r);
       await p.forceFlush();
+      await tick(50); // intervals pass: nothing is resent
+      await p.forceFlush();
+      expect(p.stats()).toMatchObject({ exported: 0, queued: 0, dropped: { exportFailed: 3 } });
+      expect(exporter.batches).toHaveLength(1);
+      expect(errors.map((e) => (e as Error).message)).toEqual(['scripted failure']);
+    } finally {
+      setGlobalErrorHandler(loggingErrorHandler());
     }
-    expect(p.stats()).toMatchObject({ exported: 0, queued: 0, dropped: { exportFailed: 3 } });
-    expect(exporter.batches.length).toBe(5);
+  });
+
+  it('behind any other exporter, one export at a time (the specification: Export calls are synchronized)', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = () => ({ delayMs: 10, then: 'success' });
+    const p = processorWith(exporter, { maxBatchSize: 100, maxConcurrentExports: 8 });
+    for (const r of makeRecords(1000)) p.onEmit(r);
+    await p.forceFlush();
+    expect(exporter.batches).toHaveLength(10);
+    expect(exporter.maxInFlight).toBe(1);
+    expect(p.stats()).toMatchObject({ emitted: 1000, exported: 1000, queued: 0, inFlight: 0 });
   });
 
   it('abandons an export whose callback never comes, counting its records', async () => {
@@ -169,7 +187,7 @@ describe('AstralogBatchLogRecordProcessor', () => {
   });
 
   it('resolves forceFlush even when the exporter fails fast, without spinning', async () => {
-    const exporter = new ScriptedExporter();
+    const exporter = new ScriptedDetailedExporter();
     exporter.answer = () => 'fail';
     const p = processorWith(exporter);
     for (const r of makeRecords(10)) p.onEmit(r);
@@ -226,7 +244,32 @@ describe('AstralogBatchLogRecordProcessor', () => {
 
   it('validates its options', () => {
     expect(() => new AstralogBatchLogRecordProcessor({} as never)).toThrow(AstralogConfigError);
-    expect(() => new AstralogBatchLogRecordProcessor({ exporter: new ScriptedExporter(), maxBatchSize: 10, maxQueueSize: 5 })).toThrow(/maxBatchSize/);
     expect(() => new AstralogBatchLogRecordProcessor({ exporter: new ScriptedExporter(), maxQueueSize: 0 })).toThrow(/maxQueueSize/);
+    expect(() => new AstralogBatchLogRecordProcessor({ exporter: new ScriptedExporter(), exportTimeoutMillis: -1 })).toThrow(/exportTimeoutMillis/);
+  });
+
+  it("takes the stock processor's option names (its own win when both are given), and clamps a batch larger than the queue as the stock one does", async () => {
+    const exporter = new ScriptedExporter();
+    const p = processorWith(exporter, { maxExportBatchSize: 7, scheduledDelayMillis: 60_000, exportTimeoutMillis: 1234 });
+    for (const r of makeRecords(20)) p.onEmit(r);
+    await p.forceFlush();
+    expect(exporter.batches.map((b) => b.length)).toEqual([7, 7, 6]);
+    const both = new ScriptedExporter();
+    const q = processorWith(both, { maxExportBatchSize: 7, maxBatchSize: 4 });
+    for (const r of makeRecords(8)) q.onEmit(r);
+    await q.forceFlush();
+    expect(both.batches.map((b) => b.length)).toEqual([4, 4]);
+    const warnings: string[] = [];
+    diag.setLogger({ warn: (m: string) => warnings.push(m), error: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const clamped = new ScriptedExporter();
+      const r = processorWith(clamped, { maxBatchSize: 10, maxQueueSize: 5 });
+      for (const record of makeRecords(5)) r.onEmit(record);
+      await r.forceFlush();
+      expect(clamped.batches.map((b) => b.length)).toEqual([5]);
+      expect(warnings.join('\n')).toMatch(/maxBatchSize \(10\) exceeds maxQueueSize; using 5/);
+    } finally {
+      diag.disable();
+    }
   });
 });

@@ -1,0 +1,56 @@
+import { context } from '@opentelemetry/api';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { allFailed, type ExportOutcome } from '../exporter/exporter.ts';
+
+/**
+ * Any LogRecordExporter, as the processor drives exporters: exportRecords resolves with an outcome.
+ * Such an exporter says SUCCESS or FAILED for a whole batch and may retry on its own, so the
+ * processor behind it follows the Logs SDK specification (see `ours` in processor.ts): a failed
+ * batch is dropped, and its error goes to OpenTelemetry's global error handler, as the stock
+ * BatchLogRecordProcessor reports it.
+ */
+export class ForeignExporter {
+  private readonly exporter: LogRecordExporter;
+
+  constructor(exporter: LogRecordExporter) {
+    this.exporter = exporter;
+  }
+
+  exportRecords(records: readonly ReadableLogRecord[], _options?: { background?: boolean }): Promise<ExportOutcome<'foreign'>> {
+    const n = records.length;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (result: ExportResult | undefined) => {
+        if (settled) return; // an exporter that calls back twice
+        settled = true;
+        let outcome: ExportOutcome<'foreign'>;
+        if (result?.code === ExportResultCode.SUCCESS) {
+          outcome = { delivered: n, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
+        } else {
+          const error = result?.error ?? new Error('log record export failed');
+          reportExportError(error);
+          outcome = { ...allFailed(n, 'foreign'), cause: error.message };
+        }
+        // Told on the next turn: an exporter may count its export as under way until after its
+        // callback (the OTLP exporters do, for a microtask), and the next export starts from here.
+        setImmediate(resolve, outcome);
+      };
+      try {
+        // Never traced, as the stock processor exports: an http instrumentation would trace the export itself.
+        context.with(suppressTracing(context.active()), () => this.exporter.export(records as ReadableLogRecord[], settle));
+      } catch (error) {
+        settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    });
+  }
+}
+
+/** OpenTelemetry's global error handler (diag by default; the app may set its own, which must not throw into us). */
+export function reportExportError(error: Error): void {
+  try {
+    globalErrorHandler(error);
+  } catch {
+    // an application's handler failed: nothing more to tell
+  }
+}
