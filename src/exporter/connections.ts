@@ -46,7 +46,9 @@ export interface Route {
   request(length: number): ClientRequest;
   /** Whether a status comes from a forwarding proxy as well as from the endpoint (a 407 is the proxy's). */
   readonly forwarded: boolean;
-  /** Closes every connection, open, idle or still being made. */
+  /** Takes a request that waits for a connection out of the agent's queue (it was given up on). */
+  unqueue(request: ClientRequest): void;
+  /** Closes every connection, open, idle or still being made; opens none after. */
   destroy(): void;
 }
 
@@ -74,14 +76,27 @@ export function routeTo(endpoint: URL, proxy: string | undefined, ca: SecureCont
     return agentRoute(agent, request, true);
   }
   const agent = new (tlsAgents().TunnellingAgent)(tlsOptions, proxyUrl, authorization);
-  return { ...agentRoute(agent, { ...target, headers }, false), destroy: () => agent.destroyAll() };
+  return agentRoute(agent, { ...target, headers }, false, () => agent.destroyAll());
 }
 
-function agentRoute(agent: Agent, options: RequestOptions & { headers: Record<string, string> }, forwarded: boolean): Route {
+function agentRoute(agent: Agent, options: RequestOptions & { headers: Record<string, string> }, forwarded: boolean, destroy = () => agent.destroy()): Route {
+  // Node's agent keeps a request that was destroyed while it waited in its queue, and opens a
+  // connection for it when another closes: the queue must lose it.
+  const unqueue = (request: ClientRequest) => {
+    for (const queue of Object.values(agent.requests)) {
+      const at = queue?.indexOf(request as never) ?? -1;
+      if (at >= 0) queue?.splice(at, 1);
+    }
+  };
   return {
     request: (length) => http.request({ ...options, method: 'POST', agent, headers: { ...options.headers, 'content-length': String(length) } }),
     forwarded,
-    destroy: () => agent.destroy(),
+    unqueue,
+    destroy: () => {
+      const queues = agent.requests as Record<string, ClientRequest[] | undefined>;
+      for (const name of Object.keys(queues)) delete queues[name];
+      destroy();
+    },
   };
 }
 
@@ -182,7 +197,7 @@ function defineTlsAgents() {
         const status = answer.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           socket.destroy();
-          settle(new TransportError(status === 407 ? PROXY_AUTH_REQUIRED : 'ERR_PROXY_TUNNEL', `the proxy answered HTTP ${status}`));
+          settle(new TransportError(status === 407 ? PROXY_AUTH_REQUIRED : 'ERR_PROXY_TUNNEL_REFUSED', `the proxy answered HTTP ${status}`));
           return;
         }
         if (head.length > 0) socket.unshift(head);

@@ -1,4 +1,5 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import { context } from '@opentelemetry/api';
@@ -115,7 +116,7 @@ export class HttpTransport {
         return;
       }
       const route = (this.route ??= routeTo(this.url, this.proxy, this.ca, this.headers));
-      const exchange = new Exchange(resolve, reject, options, route.forwarded, () => this.exchanges.delete(exchange));
+      const exchange = new Exchange(resolve, reject, options, route, () => this.exchanges.delete(exchange));
       this.exchanges.add(exchange);
       exchange.watch(payload);
       try {
@@ -168,8 +169,8 @@ class Exchange implements PayloadWrites {
   private readonly reject: (error: TransportError) => void;
   private readonly onReleased: (() => void) | undefined;
   private readonly onWritten: (() => void) | undefined;
-  /** Whether a 407 is the forwarding proxy refusing its credentials. */
-  private readonly forwarded: boolean;
+  /** Whether a 407 is the forwarding proxy refusing its credentials; where a request given up on waits. */
+  private readonly route: Route;
   private readonly forget: () => void;
 
   /**
@@ -177,12 +178,12 @@ class Exchange implements PayloadWrites {
    * never ends. A request somebody waits for holds the process through it, also while it waits
    * for a connection.
    */
-  constructor(resolve: (response: TransportResponse) => void, reject: (error: TransportError) => void, options: SendOptions, forwarded: boolean, forget: () => void) {
+  constructor(resolve: (response: TransportResponse) => void, reject: (error: TransportError) => void, options: SendOptions, route: Route, forget: () => void) {
     this.resolve = resolve;
     this.reject = reject;
     this.onReleased = options.onReleased;
     this.onWritten = options.onWritten;
-    this.forwarded = forwarded;
+    this.route = route;
     this.forget = forget;
     const { timeoutMs, signal } = options;
     this.timer = setTimeout(() => this.abandon(new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -202,8 +203,17 @@ class Exchange implements PayloadWrites {
     this.request = request;
     request.on('response', (response: IncomingMessage) => this.onResponse(response));
     request.on('error', (error: Error) => this.onError(error));
+    // A 101 Switching Protocols: not an answer to a POST of ours (Node gives the socket to an
+    // 'upgrade' listener, or closes it).
+    request.on('upgrade', (_response: IncomingMessage, socket: Duplex) => {
+      socket.destroy();
+      this.settle(new TransportError('ERR_UNEXPECTED_UPGRADE', 'the server answered 101 Switching Protocols'));
+    });
     request.on('close', () => {
       this.finished = true;
+      // Closed with neither a final answer nor an error: none can come any more.
+      if (this.status !== 0) this.settleWithAnswer();
+      else this.settle(this.abandonedWith ?? new TransportError('ECONNRESET', 'the connection closed without an answer'));
       this.end();
     });
   }
@@ -214,14 +224,17 @@ class Exchange implements PayloadWrites {
     // After an error status, the answer is what came of it, unless the exporter is shutting down.
     if (this.status !== 0 && error.code !== 'ABORT_ERR') this.settleWithAnswer();
     else this.settle(error);
-    if (!this.finished) this.request?.destroy(error);
+    if (!this.finished && this.request !== undefined) {
+      if (this.request.socket === null) this.route.unqueue(this.request);
+      this.request.destroy(error);
+    }
     this.end();
   }
 
   private onResponse(response: IncomingMessage): void {
     const status = response.statusCode ?? 0;
     response.on('error', () => undefined); // a connection lost during the body: 'close' follows
-    if (this.forwarded && status === 407) {
+    if (this.route.forwarded && status === 407) {
       response.resume();
       this.settle(new TransportError(PROXY_AUTH_REQUIRED, 'the proxy answered HTTP 407'));
       return;

@@ -32,9 +32,11 @@ export class ForeignExporter {
           reportExportError(error);
           outcome = { ...allFailed(n, 'foreign'), cause: error.message };
         }
-        // Told on the next turn: an exporter may count its export as under way until after its
-        // callback (the OTLP exporters do, for a microtask), and the next export starts from here.
-        setImmediate(resolve, outcome);
+        // Told a microtask later: an exporter may count its export as under way until just after
+        // its callback (the OTLP exporters do, until a microtask queued as the callback returns),
+        // and the next export starts from here. A later turn would do as well, but behind an
+        // exporter that calls back at once it would send one batch per turn of the event loop.
+        queueMicrotask(() => resolve(outcome));
       };
       try {
         // Never traced, as the stock processor exports: an http instrumentation would trace the export itself.

@@ -133,7 +133,7 @@ describe('through a proxy (the proxy option)', () => {
     expect((await exportOnce(exporter, makeRecords(1))).code).toBe(ExportResultCode.FAILED);
     expect(proxy.requests.length).toBeGreaterThan(1); // retried within the export's budget
     expect(exporter.stats().failed).toMatchObject({ retriesExhausted: 1, network: 0 });
-    expect(stderr.lines().join('\n')).toMatch(/ERR_PROXY_TUNNEL: the proxy answered HTTP 502/);
+    expect(stderr.lines().join('\n')).toMatch(/ERR_PROXY_TUNNEL_REFUSED: the proxy answered HTTP 502/);
 
     const gone = await proxyServer();
     await gone.close();

@@ -309,6 +309,21 @@ describe('HttpTransport', () => {
     expect((await send(transportFor(server.url))).status).toBe(202);
   });
 
+  it.each([
+    ['with an Upgrade header', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'],
+    ['then the connection closes', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n', true],
+  ])('a 101 Switching Protocols %s: a retried TransportError, and the payload released', async (_name, answer, close = false) => {
+    const server = await scriptedServer((r) => {
+      r.socket.write(answer);
+      if (close) r.socket.end();
+    });
+    let released = false;
+    const failure = await failureOf(send(transportFor(server.url), '{}', 5_000, { onReleased: () => (released = true) }));
+    expect(failure).toBe('ERR_UNEXPECTED_UPGRADE');
+    expect(failureVerdict(failure)).toBe('retry');
+    await vi.waitFor(() => expect(released).toBe(true));
+  });
+
   it('fails an answer cut short as a retried TransportError', async () => {
     const server = await scriptedServer((r) => r.socket.end('HTTP/1.1 202 Acc'));
     const failure = await failureOf(send(transportFor(server.url)));
@@ -359,6 +374,29 @@ describe('HttpTransport', () => {
     t.destroy();
     expect(await Promise.all(pending)).toEqual(Array.from({ length: 70 }, () => 'ABORT_ERR'));
     expect(await failureOf(send(t))).toBe('ABORT_ERR');
+  });
+
+  it('after destroy(), opens no connection for the requests that were waiting for one', async () => {
+    // Node's agent opens a connection for a queued request as another closes: watch what it creates.
+    const created: net.Socket[] = [];
+    const onSocket = (message: unknown) => created.push((message as { socket: net.Socket }).socket);
+    diagnostics.subscribe('net.client.socket', onSocket);
+    try {
+      const server = await scriptedServer(() => undefined); // never answers
+      const t = transportFor(server.url);
+      const pending = Array.from({ length: 66 }, () => failureOf(send(t)));
+      await vi.waitFor(() => expect(server.requests).toHaveLength(64)); // 64 under way, 2 waiting
+      const before = created.length;
+      t.destroy();
+      expect(await Promise.all(pending)).toEqual(Array.from({ length: 66 }, () => 'ABORT_ERR'));
+      await Promise.all(created.slice(0, before).map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
+      // Nothing to wait for when it is right; when it is wrong, a connection came within ~30 ms of
+      // the last close (Node 24): half a second cannot fail a right transport, only miss a wrong one.
+      await tick(500);
+      expect(created.length - before).toBe(0);
+    } finally {
+      diagnostics.unsubscribe('net.client.socket', onSocket);
+    }
   });
 
   it('an abort after an error status rejects as aborted rather than answering with the status', async () => {
