@@ -22,7 +22,8 @@ export default defineConfig([
     entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts', 'final-delivery-worker': 'src/register/final-delivery-worker.ts' },
     format: ['esm', 'cjs'],
     shims: true,
-    dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' } },
+    // Members marked @internal (the processor's and register's protocol with the exporter) are not published.
+    dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' }, compilerOptions: { stripInternal: true } },
     clean: true,
     treeshake: true,
   },
