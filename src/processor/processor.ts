@@ -203,7 +203,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   forceFlush(options?: ForceFlushOptions): Promise<void> {
     const timeoutMs = options?.timeoutMillis ?? this.config.exportTimeoutMs + 1_000;
     const deadline = Date.now() + timeoutMs;
-    return untilDeadline(deadline, this.flushPending(timeoutMs).then(() => this.exporterFlush(deadline)));
+    // Nothing held and nothing under way: nothing to flush, the exporter included (as stock).
+    const idle = this.budget.items === 0 && this.inFlight.size === 0;
+    const flushed = this.flushPending(timeoutMs); // starts what it can at once
+    // The exporter's own flush runs beside the exports under way, which it may hold up (as stock).
+    return untilDeadline(deadline, idle ? flushed : Promise.all([flushed, this.exporterFlush(deadline)]).then(() => undefined));
   }
 
   shutdown(): Promise<void> {
@@ -643,11 +647,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /** The exporter's own flush, within the flush's deadline where the exporter can be told it (ours). */
   private async exporterFlush(deadline: number): Promise<void> {
     if (Date.now() >= deadline) return;
-    try {
-      await (this.detailed?.flushUntil !== undefined ? this.detailed.flushUntil(deadline) : this.exporter.forceFlush());
-    } catch {
-      // an exporter's flush failing changes nothing for the caller
-    }
+    // Any other exporter's flush may never end: waited for until the deadline only (it fails silently).
+    const flushed = Promise.resolve().then(() => (this.detailed?.flushUntil !== undefined ? this.detailed.flushUntil(deadline) : this.exporter.forceFlush()));
+    await untilDeadline(deadline, flushed);
   }
 
   private async shutdownOnce(): Promise<void> {

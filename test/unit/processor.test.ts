@@ -214,6 +214,18 @@ describe('AstralogBatchLogRecordProcessor', () => {
     expectAccounted(p.stats());
   });
 
+  it("shuts down within its deadline when the exporter's own forceFlush never settles", async () => {
+    const exporter = new ScriptedExporter();
+    exporter.forceFlush = () => new Promise<void>(() => undefined);
+    const p = processorWith(exporter, { shutdownTimeoutMs: 200 });
+    for (const r of makeRecords(3)) p.onEmit(r);
+    const started = Date.now();
+    await p.shutdown();
+    expect(Date.now() - started).toBeLessThan(200 + 1000);
+    expect(exporter.exported()).toHaveLength(3);
+    expect(exporter.shutdowns).toBe(1);
+  });
+
   it('never throws from onEmit, whatever it is given', () => {
     const p = processorWith(new ScriptedExporter());
     const hostile = new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } });
