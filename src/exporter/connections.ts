@@ -253,17 +253,18 @@ function detached<S extends Socket>(socket: S, ready: 'connect' | 'secureConnect
     for (const owner of waiting) owner.onConnection();
     waiting = [];
   });
-  const write = socket.write as (...args: unknown[]) => boolean;
-  socket.write = function (this: S, chunk: unknown, ...rest: unknown[]): boolean {
+  type Done = (error?: Error | null) => void;
+  const write = socket.write as (chunk: unknown, encoding?: unknown, callback?: Done) => boolean;
+  socket.write = function (this: S, chunk: unknown, encoding?: unknown, callback?: Done): boolean {
     const owner = typeof chunk === 'object' && chunk !== null ? payloadWrites.get(chunk) : undefined;
-    if (owner === undefined) return write.call(this, chunk, ...rest);
+    if (owner === undefined) return write.call(this, chunk, encoding, callback);
     if (open) owner.onConnection();
     else waiting.push(owner);
-    const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as (error?: Error | null) => void) : undefined;
+    const done = typeof encoding === 'function' ? (encoding as Done) : callback;
     owner.writeStarted();
-    return write.call(this, chunk, ...rest, (error?: Error | null) => {
+    return write.call(this, chunk, typeof encoding === 'function' ? undefined : encoding, (error?: Error | null) => {
       owner.writeEnded();
-      callback?.(error);
+      done?.(error);
     });
   } as S['write'];
   return socket;

@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
-import { context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { PACKAGE_VERSION } from '../version.ts';
 import { payloadWrites, routeTo, TransportError, type PayloadWrites, type Route } from './connections.ts';
@@ -11,6 +11,13 @@ import { PROXY_AUTH_REQUIRED } from './verdict.ts';
 export { TransportError } from './connections.ts';
 
 const gzipAsync = promisify(gzip);
+
+/**
+ * Where requests run: never traced (an http instrumentation, OpenTelemetry's or any APM's, would
+ * otherwise trace every export inside the app's own traces and add headers to it), and outside
+ * whatever context the export was started from: they are the SDK's own traffic.
+ */
+const UNTRACED = suppressTracing(ROOT_CONTEXT);
 
 /** Bytes of an error answer kept for diagnostics. */
 const MAX_ERROR_BODY = 4096;
@@ -72,6 +79,8 @@ export class HttpTransport {
   private route: Route | undefined;
   private readonly compression: 'none' | 'gzip';
   private readonly exchanges = new Set<Exchange>();
+  /** Signals listened to: one listener each, for every request made with it. */
+  private readonly signals = new WeakSet<AbortSignal>();
   private destroyed = false;
 
   constructor(config: TransportConfig) {
@@ -116,19 +125,31 @@ export class HttpTransport {
         return;
       }
       const route = (this.route ??= routeTo(this.url, this.proxy, this.ca, this.headers));
-      const exchange = new Exchange(resolve, reject, options, route, () => this.exchanges.delete(exchange));
+      this.watch(options.signal);
+      const exchange = new Exchange(resolve, reject, options, route, this.exchanges);
       this.exchanges.add(exchange);
       exchange.watch(payload);
       try {
-        // Never traced: an http instrumentation (OpenTelemetry's, any APM's) would otherwise trace
-        // every export inside the app's own traces and add headers to it.
-        const outgoing = context.with(suppressTracing(context.active()), () => route.request(payload.length));
+        const outgoing = context.with(UNTRACED, route.request, route, payload.length);
         exchange.start(outgoing);
         outgoing.end(payload);
       } catch (error) {
         exchange.abandon(transportError(error));
       }
     });
+  }
+
+  /** Aborting `signal` gives up on every request made with it. */
+  private watch(signal: AbortSignal): void {
+    if (this.signals.has(signal)) return;
+    this.signals.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const exchange of this.exchanges) if (exchange.signal === signal) exchange.abandon(abortError());
+      },
+      { once: true },
+    );
   }
 
   /** Closes every socket, idle or busy; requests under way fail as aborted, later ones at once. */
@@ -164,33 +185,32 @@ class Exchange implements PayloadWrites {
   private payload: Buffer | undefined;
   private readonly timer: NodeJS.Timeout;
   private bodyTimer: NodeJS.Timeout | undefined;
-  private readonly unwatch: () => void;
+  readonly signal: AbortSignal;
   private readonly resolve: (response: TransportResponse) => void;
   private readonly reject: (error: TransportError) => void;
   private readonly onReleased: (() => void) | undefined;
   private readonly onWritten: (() => void) | undefined;
   /** Whether a 407 is the forwarding proxy refusing its credentials; where a request given up on waits. */
   private readonly route: Route;
-  private readonly forget: () => void;
+  /** The transport's exchanges under way: this one leaves it when it ends. */
+  private readonly registry: Set<Exchange>;
 
   /**
    * The timer bounds the whole exchange; after a status is known it only cleans up a body that
    * never ends. A request somebody waits for holds the process through it, also while it waits
    * for a connection.
    */
-  constructor(resolve: (response: TransportResponse) => void, reject: (error: TransportError) => void, options: SendOptions, route: Route, forget: () => void) {
+  constructor(resolve: (response: TransportResponse) => void, reject: (error: TransportError) => void, options: SendOptions, route: Route, registry: Set<Exchange>) {
     this.resolve = resolve;
     this.reject = reject;
     this.onReleased = options.onReleased;
     this.onWritten = options.onWritten;
     this.route = route;
-    this.forget = forget;
-    const { timeoutMs, signal } = options;
+    this.registry = registry;
+    this.signal = options.signal;
+    const { timeoutMs } = options;
     this.timer = setTimeout(() => this.abandon(new TransportError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
     if (options.keepProcessAlive === false) this.timer.unref();
-    const onAbort = () => this.abandon(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.unwatch = () => signal.removeEventListener('abort', onAbort);
   }
 
   /** Tracks the payload's writes until the exchange is released. */
@@ -306,8 +326,7 @@ class Exchange implements PayloadWrites {
     this.ended = true;
     clearTimeout(this.timer);
     clearTimeout(this.bodyTimer);
-    this.unwatch();
-    this.forget();
+    this.registry.delete(this);
     this.release();
   }
 
