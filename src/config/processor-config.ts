@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag, type MeterProvider } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogConfigError } from './errors.ts';
 import { exportTimeoutOption, integerOption, rejectUnknownOptions, shutdownTimeoutOption } from './validate.ts';
@@ -32,6 +32,13 @@ export interface AstralogBatchLogRecordProcessorOptions extends AstralogProcesso
   scheduledDelayMillis?: number;
   /** The stock name for exportTimeoutMs (exportTimeoutMs wins). */
   exportTimeoutMillis?: number;
+  /**
+   * Where the processor reports the SDK's self-observability metrics (otel.sdk.processor.log.processed
+   * by outcome, queue.size, queue.capacity). None by default.
+   */
+  meterProvider?: MeterProvider;
+  /** The stock name for meterProvider (meterProvider wins). */
+  selfObsMeterProvider?: MeterProvider;
 }
 
 /** The stock BatchLogRecordProcessor's option names, accepted so that ours is a drop-in replacement. */
@@ -43,6 +50,7 @@ const STOCK_NAMES = {
 
 export interface ProcessorConfig {
   exporter: LogRecordExporter;
+  meterProvider?: MeterProvider | undefined;
   maxQueueSize: number;
   maxQueueBytes: number;
   maxBatchSize: number;
@@ -62,7 +70,7 @@ export const PROCESSOR_LIMIT_KEYS: readonly (keyof AstralogProcessorLimits)[] = 
   'shutdownTimeoutMs',
 ];
 
-const KNOWN = new Set<string>(['exporter', ...PROCESSOR_LIMIT_KEYS, ...Object.keys(STOCK_NAMES)]);
+const KNOWN = new Set<string>(['exporter', 'meterProvider', 'selfObsMeterProvider', ...PROCESSOR_LIMIT_KEYS, ...Object.keys(STOCK_NAMES)]);
 
 type OptionNames = Readonly<Partial<Record<keyof AstralogProcessorLimits, string>>>;
 
@@ -87,7 +95,8 @@ export function resolveProcessorLimits(
     maxQueueSize,
     maxQueueBytes: integerOption('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024, { min: 64 * 1024, max: 16 * 1024 * 1024 * 1024 }),
     maxBatchSize,
-    flushIntervalMs: integerOption(names.flushIntervalMs ?? 'flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 3_600_000 }),
+    // Up to the longest timer Node runs (about 24.8 days): a very long interval means flush by hand.
+    flushIntervalMs: integerOption(names.flushIntervalMs ?? 'flushIntervalMs', o.flushIntervalMs, 1_000, { min: 1, max: 2_147_483_647 }),
     exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs, names.exportTimeoutMs),
     maxConcurrentExports: integerOption('maxConcurrentExports', o.maxConcurrentExports, 8, { min: 1, max: 64 }),
     shutdownTimeoutMs: shutdownTimeoutOption(o.shutdownTimeoutMs),
@@ -112,5 +121,14 @@ export function resolveProcessorConfig(options: unknown): ProcessorConfig {
     limits[own] = o[stock];
     names[own] = stock;
   }
-  return { exporter: exporter as LogRecordExporter, ...resolveProcessorLimits(limits, names, true) };
+  const meterProvider = meterProviderOption(o.meterProvider !== undefined ? 'meterProvider' : 'selfObsMeterProvider', o.meterProvider ?? o.selfObsMeterProvider);
+  return { exporter: exporter as LogRecordExporter, meterProvider, ...resolveProcessorLimits(limits, names, true) };
+}
+
+function meterProviderOption(name: string, value: unknown): MeterProvider | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || typeof (value as Partial<MeterProvider>).getMeter !== 'function') {
+    throw new AstralogConfigError(name, 'expected a MeterProvider (an object with getMeter())');
+  }
+  return value as MeterProvider;
 }

@@ -12,6 +12,7 @@ import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
 import { ForeignExporter, reportExportError } from './foreign-exporter.ts';
+import { ProcessorMetrics } from './metrics.ts';
 import { OutageReporter } from './outage-report.ts';
 
 export interface ProcessorStats {
@@ -146,6 +147,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly counters = { emitted: 0, exported: 0, dropped: emptyDropCounts() };
   private readonly drops: DropReporter;
   private readonly outage: OutageReporter;
+  /** The SDK's self-observability metrics, when a meter provider was given. */
+  private readonly metrics: ProcessorMetrics | undefined;
   private readonly interval: NodeJS.Timeout;
   private readonly waiters: FlushWaiter[] = [];
   /** Records with seq below this must be dispatched now (a flush is waiting for them). */
@@ -177,6 +180,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.retry = new BoundedQueue(this.budget);
     this.drops = new DropReporter(DROP_WARNING_INTERVAL_MS, () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}.`);
     this.outage = new OutageReporter(() => total(this.counters.dropped));
+    const meterProvider = this.config.meterProvider;
+    this.metrics = meterProvider === undefined ? undefined : new ProcessorMetrics(meterProvider, this.config.maxQueueSize, () => this.budget.items);
     this.interval = setInterval(() => this.onInterval(), this.config.flushIntervalMs);
     this.interval.unref();
   }
@@ -268,7 +273,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   settleHandedOver(delivered: number): void {
     const count = this.handedOver;
     this.handedOver = 0;
-    this.counters.exported += Math.min(delivered, count);
+    this.delivered(Math.min(delivered, count));
     this.drop('shutdown', count - Math.min(delivered, count));
     this.drops.flushWarning(); // the process ends now: said at once, with what the hand-over dropped
   }
@@ -301,8 +306,14 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     return taken;
   }
 
+  private delivered(count: number): void {
+    this.counters.exported += count;
+    this.metrics?.delivered(count);
+  }
+
   private drop(reason: DropReason, count: number): void {
     this.counters.dropped[reason] += count;
+    this.metrics?.dropped(reason, count);
     this.drops.add(reason, count);
   }
 
@@ -514,7 +525,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   private account(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
-    this.counters.exported += outcome.delivered;
+    this.delivered(outcome.delivered);
     this.drop('rejected', outcome.rejected.badRequest);
     this.drop('tooLarge', outcome.rejected.tooLarge);
     const reason: FailureReason = outcome.failureReason ?? 'foreign';
@@ -659,6 +670,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       reportError(`processor shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       this.drops.flushWarning(); // one line, with all it dropped (held since it started)
+      this.metrics?.shutdown();
     }
   }
 

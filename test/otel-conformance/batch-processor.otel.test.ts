@@ -1,6 +1,7 @@
 import { ExportResultCode, loggingErrorHandler, setGlobalErrorHandler, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AstralogBatchLogRecordProcessorOptions } from '../../src/config/processor-config.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
@@ -13,10 +14,21 @@ import { makeRecord } from '../support/records.ts';
 // private field of the stock class, the assertion reads what ours shows of the same thing (its
 // stats, or what reaches the exporter). Where ours behaves differently on purpose, the test says
 // so and asserts ours; the README lists these differences. Left out: `onShutdown` (a hook of the
-// stock base class for its subclasses) and the self-observability metrics (not built yet).
+// stock base class for its subclasses).
 
 const createLogRecord = (resource?: Resource): ReadableLogRecord => makeRecord({ body: 'body', ...(resource === undefined ? {} : { resource }) });
 const yieldFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class TestMetricReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+function withResolvers<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
 
 class BatchLogRecordProcessor extends AstralogBatchLogRecordProcessor {
   constructor(options: AstralogBatchLogRecordProcessorOptions) {
@@ -403,6 +415,89 @@ describe('BatchLogRecordProcessorBase (OpenTelemetry JS tests, run against ours)
       await yieldFor(0);
       expect(callbacks).toHaveLength(1);
       void processor.shutdown();
+    });
+  });
+
+  describe('Metrics', () => {
+    it('should record metrics', async () => {
+      const metricReader = new TestMetricReader();
+      const meterProvider = new MeterProvider({ readers: [metricReader] });
+      const processor = new BatchLogRecordProcessor({
+        exporter,
+        maxQueueSize: 1,
+        maxExportBatchSize: 1,
+        scheduledDelayMillis: 1_000_000_000, // Manually flush
+        selfObsMeterProvider: meterProvider,
+      });
+      const exportStub = vi.spyOn(exporter, 'export');
+      const export1 = withResolvers<ExportResult>();
+      const export2 = withResolvers<ExportResult>();
+      const firstExport = withResolvers<void>();
+      exportStub
+        .mockImplementationOnce((_logs, resultCallback) => {
+          firstExport.resolve();
+          void export1.promise.then((result) => resultCallback(result));
+        })
+        .mockImplementationOnce((_logs, resultCallback) => {
+          void export2.promise.then((result) => resultCallback(result));
+        });
+
+      processor.onEmit(createLogRecord()); // exported a microtask later
+      await firstExport.promise;
+      processor.onEmit(createLogRecord()); // queue empty, export in progress: queued
+      processor.onEmit(createLogRecord()); // queue full: dropped
+
+      // Ours reports under its own scope and component name; the metric names, units and the
+      // component type are the semantic conventions', as stock's.
+      const collect = async () => {
+        const { resourceMetrics } = await metricReader.collect();
+        const scopeMetrics = resourceMetrics.scopeMetrics.find((sm) => sm.scope.name === '@astralog/otel');
+        expect(scopeMetrics).toBeDefined();
+        const metric = (name: string) => {
+          const found = scopeMetrics?.metrics.find((m) => m.descriptor.name === name);
+          expect(found, name).toBeDefined();
+          return found?.dataPoints as DataPoint<number>[];
+        };
+        return { processed: metric('otel.sdk.processor.log.processed'), capacity: metric('otel.sdk.processor.log.queue.capacity'), size: metric('otel.sdk.processor.log.queue.size') };
+      };
+      const expectComponent = (point: DataPoint<number> | undefined) => {
+        expect(point?.attributes['otel.component.type']).toBe('batching_log_processor');
+        expect(String(point?.attributes['otel.component.name'])).toMatch(/^astralog_batching_log_processor\//);
+      };
+
+      let { processed, capacity, size } = await collect();
+      expect(processed[0]?.value).toBe(1);
+      expectComponent(processed[0]);
+      expect(processed[0]?.attributes['error.type']).toBe('queue_full');
+      expect(capacity[0]?.value).toBe(1);
+      expectComponent(capacity[0]);
+      expect(size[0]?.value).toBe(1);
+      expectComponent(size[0]);
+      expect(exportStub).toHaveBeenCalledTimes(1);
+
+      export1.resolve({ code: ExportResultCode.SUCCESS });
+      const error = new Error('Export failed');
+      error.name = 'BackendError';
+      export2.resolve({ code: ExportResultCode.FAILED, error });
+      await processor.forceFlush();
+      expect(exportStub).toHaveBeenCalledTimes(2);
+
+      ({ processed, capacity, size } = await collect());
+      const queueFullPoint = processed.find((p) => p.attributes['error.type'] === 'queue_full');
+      expect(queueFullPoint?.value).toBe(1);
+      expectComponent(queueFullPoint);
+      const successPoint = processed.find((p) => p.attributes['error.type'] === undefined);
+      expect(successPoint?.value).toBe(1);
+      expectComponent(successPoint);
+      // Stock names the failure by the exporter's error (BackendError); ours by why the records
+      // were dropped (export_failed), the same word for every exporter.
+      const failedPoint = processed.find((p) => p.attributes['error.type'] === 'export_failed');
+      expect(failedPoint?.value).toBe(1);
+      expectComponent(failedPoint);
+      expect(capacity[0]?.value).toBe(1);
+      expect(size[0]?.value).toBe(0);
+      expectComponent(size[0]);
+      await processor.shutdown();
     });
   });
 });
