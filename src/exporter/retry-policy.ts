@@ -5,6 +5,11 @@ export interface RetryPolicyOptions {
   maxDelayMs?: number;
   /** Attempts per request, the first included (the export's time budget may end them sooner). */
   maxAttempts?: number;
+  /**
+   * 'full': a delay drawn between 0 and the ceiling (spreads the retries of many clients); 'none':
+   * the ceiling itself (the processor's pause between sending rounds, which the README states).
+   */
+  jitter?: 'full' | 'none';
   /** Injectable for tests. */
   random?: () => number;
 }
@@ -20,13 +25,13 @@ export class RetryPolicy {
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.maxAttempts = options.maxAttempts ?? 10;
-    this.random = options.random ?? Math.random;
+    this.random = options.jitter === 'none' ? () => 1 : (options.random ?? Math.random);
   }
 
   /** Delay before the next attempt, after `failedAttempts` (>= 1) failures. */
   backoffMs(failedAttempts: number): number {
     const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(failedAttempts - 1, 30));
-    return Math.floor(this.random() * ceiling);
+    return Math.floor(Math.min(1, this.random()) * ceiling);
   }
 }
 

@@ -5,12 +5,14 @@ import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
 import { EncodedEvent, type EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
+import { RetryPolicy } from '../exporter/retry-policy.ts';
 import { AstralogLogRecord, originField } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
+import { FlushWaiters } from './flush-waiters.ts';
 import { ForeignExporter, reportExportError } from './foreign-exporter.ts';
 import { ProcessorMetrics } from './metrics.ts';
 import { OutageReporter } from './outage-report.ts';
@@ -75,11 +77,6 @@ interface Batch {
   timer: NodeJS.Timeout | undefined;
 }
 
-interface FlushWaiter {
-  target: number;
-  resolve: () => void;
-  timer: NodeJS.Timeout | undefined;
-}
 
 type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
 
@@ -95,7 +92,6 @@ const FAILURE_TEXT: Record<FailureReason, string> = {
   unanswered: 'no answer',
 };
 
-const MAX_BACKOFF_MS = 10_000;
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
 /**
@@ -150,7 +146,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /** The SDK's self-observability metrics, when a meter provider was given. */
   private readonly metrics: ProcessorMetrics | undefined;
   private readonly interval: NodeJS.Timeout;
-  private readonly waiters: FlushWaiter[] = [];
+  private readonly flushes = new FlushWaiters();
   /** Records with seq below this must be dispatched now (a flush is waiting for them). */
   private flushTarget = 0;
   /** Retry entries a flush asked to send once more, regardless of backoff. */
@@ -161,6 +157,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private pumpAgain = false;
   private backoffUntil = 0;
   private consecutiveFailures = 0;
+  /** The pause between sending rounds while exports fail: doubling from flushIntervalMs, 10 s at most. */
+  private readonly backoff: RetryPolicy;
   private summaryInFlight = false;
   private lastResource: ReadableLogRecord['resource'] | undefined;
   private shutdownStarted = false;
@@ -182,6 +180,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.outage = new OutageReporter(() => total(this.counters.dropped));
     const meterProvider = this.config.meterProvider;
     this.metrics = meterProvider === undefined ? undefined : new ProcessorMetrics(meterProvider, this.config.maxQueueSize, () => this.budget.items);
+    this.backoff = new RetryPolicy({ baseDelayMs: this.config.flushIntervalMs, maxDelayMs: 10_000, jitter: 'none' });
     this.interval = setInterval(() => this.onInterval(), this.config.flushIntervalMs);
     this.interval.unref();
   }
@@ -362,7 +361,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } finally {
       this.pumping = false;
     }
-    this.settleWaiters();
+    this.flushes.settle(this.flushedThrough);
   }
 
   private nextBatch(): Batch | undefined {
@@ -588,8 +587,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const now = Date.now();
     if (now >= this.backoffUntil) {
       this.consecutiveFailures++;
-      const delay = Math.min(MAX_BACKOFF_MS, this.config.flushIntervalMs * 2 ** Math.min(this.consecutiveFailures - 1, 20));
-      this.backoffUntil = now + delay;
+      this.backoffUntil = now + this.backoff.backoffMs(this.consecutiveFailures);
     }
     if (retryAfterMs !== undefined) this.backoffUntil = Math.max(this.backoffUntil, now + retryAfterMs);
   }
@@ -622,38 +620,22 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   private flushPending(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const target = this.queue.headSeq + this.queue.length;
-      this.flushTarget = Math.max(this.flushTarget, target);
-      this.forcedRetries = this.retry.length; // each kept record gets one more try now
-      const waiter: FlushWaiter = { target, resolve, timer: undefined };
-      this.waiters.push(waiter);
-      // Ref'd on purpose: whoever awaits a flush wants the process alive until it ends (bounded).
-      waiter.timer = setTimeout(() => this.releaseWaiter(waiter), timeoutMs);
-      this.pump();
-    });
-  }
-
-  private settleWaiters(): void {
-    if (this.waiters.length === 0) return;
-    for (const waiter of [...this.waiters]) if (this.flushedThrough(waiter.target)) this.releaseWaiter(waiter);
+    const target = this.queue.headSeq + this.queue.length;
+    this.flushTarget = Math.max(this.flushTarget, target);
+    this.forcedRetries = this.retry.length; // each kept record gets one more try now
+    const flushed = this.flushes.wait(target, timeoutMs);
+    this.pump(); // settles it at once when there is nothing to send
+    return flushed;
   }
 
   /** Every record with seq < target has been attempted: none queued, none in flight, forced retries sent. */
-  private flushedThrough(target: number): boolean {
+  private readonly flushedThrough = (target: number): boolean => {
     if (this.queue.length > 0 && this.queue.headSeq < target) return false;
     if (this.forcedRetries > 0) return false;
     if (this.ready.length > 0 && (this.ready[0] as Batch).minSeq < target) return false;
     for (const batch of this.inFlight) if (batch.minSeq < target) return false;
     return true;
-  }
-
-  private releaseWaiter(waiter: FlushWaiter): void {
-    const index = this.waiters.indexOf(waiter);
-    if (index >= 0) this.waiters.splice(index, 1);
-    clearTimeout(waiter.timer);
-    waiter.resolve();
-  }
+  };
 
   /** The exporter's own flush, within the flush's deadline where the exporter can be told it (ours). */
   private async exporterFlush(deadline: number): Promise<void> {

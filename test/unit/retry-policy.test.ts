@@ -24,4 +24,9 @@ describe('RetryPolicy', () => {
     const bottom = new RetryPolicy({ random: () => 0 });
     expect(bottom.backoffMs(3)).toBe(0);
   });
+
+  it('without jitter, waits the ceiling itself (the processor between sending rounds)', () => {
+    const steady = new RetryPolicy({ baseDelayMs: 1000, maxDelayMs: 10_000, jitter: 'none', random: () => 0 });
+    expect([1, 2, 3, 4, 5, 40].map((n) => steady.backoffMs(n))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
 });
