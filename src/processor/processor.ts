@@ -3,12 +3,12 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
-import { EncodedEvent, type EncodedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
-import { AstralogLogRecord, originField } from '../record.ts';
+import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
+import { Batch, type RetryEntry } from './batch.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
 import { estimateRecordBytes } from './estimate.ts';
@@ -44,39 +44,6 @@ interface DetailedExporter extends LogRecordExporter {
   /** forceFlush within the caller's deadline (a Date.now() time): nothing of it outlives that. */
   flushUntil?(deadline: number): Promise<void>;
 }
-
-/** A record kept after a failed export. */
-interface RetryEntry {
-  record: ReadableLogRecord;
-  bytes: number;
-  seq: number;
-  attempts: number;
-  /** Its requests that were sent and never answered: after one, it is sent once more, at most. */
-  unanswered: number;
-}
-
-interface Batch {
-  /** Let go once the exporter has encoded them (see `encoded`). */
-  records: ReadableLogRecord[] | undefined;
-  /** The exporter's encoded copy of the records, until the batch is settled. */
-  encoded: EncodedExport | undefined;
-  /** The exporter's encoded batch, sent by its start() (set once the exporter has encoded it). */
-  prepared: PreparedExport | undefined;
-  count: number;
-  /** Estimated sizes of queued records (a retry batch's entries carry their own). */
-  sizes: number[];
-  /**
-   * What the batch holds of the byte budget: while queued (encoded ahead), the sum of its records'
-   * estimates, then its encoded size once encoded; while in flight, what its export holds (0 for a
-   * retry batch until it is encoded).
-   */
-  bytes: number;
-  /** Set when the batch came from the retry queue; else its records are seq minSeq, minSeq+1, … */
-  entries: RetryEntry[] | undefined;
-  minSeq: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
 
 type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
 
@@ -251,12 +218,12 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     for (const batch of [...this.inFlight, ...this.takeAllReady()]) {
       clearTimeout(batch.timer);
       // Its request is on the wire and may still be stored: sent again, it could arrive twice.
-      if (batch.encoded?.awaitingAnswer === true) this.drop('unanswered', batch.count);
+      if (batch.awaitingAnswer) this.drop('unanswered', batch.count);
       else {
         taken += batch.count;
-        if (records !== undefined) for (let i = 0; i < batch.count; i++) records.push(this.recordOf(batch, i));
+        if (records !== undefined) for (let i = 0; i < batch.count; i++) records.push(batch.recordAt(i));
       }
-      this.releaseEncoded(batch); // copied out: an export may still be writing them, and keeps its hold
+      batch.release(); // copied out: an export may still be writing them, and keeps its hold
     }
     this.inFlight.clear(); // a late answer then finds its batch gone and counts nothing twice
     this.budget.inFlightBytes = 0;
@@ -393,15 +360,13 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     const records: ReadableLogRecord[] = [];
     const sizes: number[] = [];
     const bytes = this.queue.shiftInto(max, records, sizes);
-    return { records, encoded: undefined, prepared: undefined, count: records.length, sizes, bytes, entries: undefined, minSeq, timer: undefined };
+    return Batch.ofQueued(records, sizes, bytes, minSeq);
   }
 
   private takeRetries(n: number): Batch {
     const entries: RetryEntry[] = [];
     const bytes = this.retry.shiftInto(n, entries);
-    let minSeq = Number.POSITIVE_INFINITY;
-    for (const e of entries) minSeq = Math.min(minSeq, e.seq);
-    return { records: entries.map((e) => e.record), encoded: undefined, prepared: undefined, count: entries.length, sizes: [], bytes, entries, minSeq, timer: undefined };
+    return Batch.ofRetries(entries, bytes);
   }
 
   /**
@@ -418,7 +383,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max && this.budget.hasRoom()) {
       const batch = this.takeQueued(max);
       // Encoding reads the resource: one whose attributes are still settling is encoded when sent.
-      if (resourcesSettling(batch.records ?? []) === undefined) this.prepare(batch);
+      if (resourcesSettling(batch.unencoded ?? []) === undefined) this.prepare(batch);
       this.budget.take(batch.bytes, batch.count); // still held until it is sent
       this.ready.push(batch);
     }
@@ -431,28 +396,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private prepare(batch: Batch): void {
     try {
       // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-      const prepared: Partial<PreparedExport> | null | undefined = this.detailed?.prepareExport?.(batch.records ?? [], { background: true });
+      const prepared: Partial<PreparedExport> | null | undefined = this.detailed?.prepareExport?.(batch.unencoded ?? [], { background: true });
       if (prepared === null || typeof prepared !== 'object' || typeof prepared.start !== 'function') return;
-      const encoded = prepared.encoded;
-      const usable = encoded !== null && typeof encoded === 'object' && typeof encoded.event === 'function' && typeof encoded.release === 'function';
-      batch.prepared = prepared as PreparedExport; // start() is called on it (a foreign one may be a method)
-      if (usable) {
-        batch.encoded = encoded;
-        batch.records = undefined;
-        // From now on it holds its encoded size, not its records' estimates.
-        if (typeof encoded.bytes === 'number') batch.bytes = encoded.bytes;
-      }
+      batch.encodedAs(prepared as PreparedExport); // start() is called on it (a foreign one may be a method)
     } catch {
       // a foreign exporter's: the batch is then sent (and failed, if it throws again) through exportRecords
-    }
-  }
-
-  /** Lets go of a batch's encoded events (a foreign exporter's release must not throw out of here). */
-  private releaseEncoded(batch: Batch): void {
-    try {
-      batch.encoded?.release();
-    } catch {
-      // nothing held by us is left to free
     }
   }
 
@@ -466,7 +414,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     // Its encoded body is held until the export ends (its records' estimates until it has one).
     this.budget.inFlightBytes += batch.bytes;
     // Async resource attributes (a detector's) are settled before an export reads them.
-    const settling = batch.records === undefined ? undefined : resourcesSettling(batch.records);
+    const settling = batch.unencoded === undefined ? undefined : resourcesSettling(batch.unencoded);
     if (settling === undefined) this.send(batch);
     else
       settling.then(
@@ -488,7 +436,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
         this.budget.inFlightBytes += batch.bytes - estimated;
       }
       // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-      const outcome = batch.prepared !== undefined ? batch.prepared.start() : this.target.exportRecords(batch.records ?? [], { background: true });
+      const outcome = batch.prepared !== undefined ? batch.prepared.start() : this.target.exportRecords(batch.unencoded ?? [], { background: true });
       outcome.then(
         (o) => this.complete(batch, o),
         () => this.complete(batch, allFailed(batch.count, 'foreign')),
@@ -505,11 +453,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.complete(batch, allFailed(batch.count, 'abandoned'));
   }
 
-  /** Record i of a batch: itself, or its encoded copy once the record was let go. */
-  private recordOf(batch: Batch, i: number): ReadableLogRecord {
-    return batch.records?.[i] ?? (batch.encoded as EncodedExport).event(i);
-  }
-
   private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
     if (!this.inFlight.delete(batch)) return; // settled already (or handed over)
     clearTimeout(batch.timer);
@@ -519,7 +462,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     } catch (error) {
       reportError(`processor accounting failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    this.releaseEncoded(batch);
+    batch.release();
     this.pump();
   }
 
@@ -536,7 +479,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     }
     // Sent and never answered: they may have arrived. Sent once more at the most, never after the end.
     for (const i of unanswered) {
-      const entry = this.entryOf(batch, i);
+      const entry = batch.entryAt(i);
       if (entry.unanswered++ > 0 || this.shutdownDrained) this.drop('unanswered', 1);
       else this.keepForRetry(entry, 'unanswered');
     }
@@ -545,25 +488,14 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       // a shut-down exporter sends nothing.
       if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
       if (reason === 'abandoned') return this.drop('exportFailed', outcome.failed.length);
-      for (const i of outcome.failed) this.keepForRetry(this.entryOf(batch, i), reason);
+      for (const i of outcome.failed) this.keepForRetry(batch.entryAt(i), reason);
     } else if (outcome.delivered > 0 && unanswered.length === 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
       this.outage.recovered(this.retry.length);
-      const resource = batch.records !== undefined ? originField(batch.records[0], 'resource') : batch.encoded?.resource;
-      this.lastResource = resource ?? this.lastResource;
+      this.lastResource = batch.resource ?? this.lastResource;
       this.sendDropSummary();
     }
-  }
-
-  /** Record i of a batch as a retry entry: its own, for a batch of retries. */
-  private entryOf(batch: Batch, i: number): RetryEntry {
-    const kept = batch.entries?.[i];
-    if (kept !== undefined) return kept;
-    const record = this.recordOf(batch, i);
-    // An encoded copy holds its bytes; a record, what it was estimated at.
-    const bytes = EncodedEvent.is(record) ? record.bytes.length : (batch.sizes[i] as number);
-    return { record, bytes, seq: batch.minSeq + i, attempts: 0, unanswered: 0 };
   }
 
   /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
@@ -680,7 +612,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.drop('shutdown', this.budget.items); // the queue, the batches encoded ahead and the retry queue
     this.queue.clear();
     this.retry.clear();
-    for (const batch of this.takeAllReady()) this.releaseEncoded(batch);
+    for (const batch of this.takeAllReady()) batch.release();
     this.detailed?.abortExports?.();
     await untilDeadline(deadline, Promise.resolve().then(() => this.exporter.shutdown()));
     for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));

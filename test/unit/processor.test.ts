@@ -3,6 +3,8 @@ import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core'
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
+import { EncodedEvent } from '../../src/exporter/encoded-event.ts';
+import { Batch } from '../../src/processor/batch.ts';
 import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { captureStderr } from '../support/exporting.ts';
@@ -43,6 +45,36 @@ describe('BoundedQueue', () => {
     expect(q.budget.bytes).toBe(q.length * 10);
     const small = new BoundedQueue<string>(new QueueBudget(2, 100));
     expect([small.push('a', 60), small.push('b', 50), small.push('c', 10), small.push('d', 10)]).toEqual([true, false, true, false]);
+  });
+});
+
+describe('Batch', () => {
+  it('holds its records, then the encoded copy the exporter made of them, until released', () => {
+    const records = makeRecords(3);
+    const batch = Batch.ofQueued(records, [100, 110, 120], 330, 7);
+    expect([batch.state, batch.count, batch.minSeq, batch.bytes]).toEqual(['records', 3, 7, 330]);
+    expect(batch.recordAt(1)).toBe(records[1]);
+    expect(batch.entryAt(2)).toMatchObject({ record: records[2], bytes: 120, seq: 9, attempts: 0 });
+    let released = 0;
+    const events = records.map((_, i) => new EncodedEvent(Buffer.from(`{"e":${i}}`), { resource: records[0]!.resource, instrumentationScope: { name: 't' } }));
+    const start = () => Promise.reject(new Error('not sent here'));
+    batch.encodedAs({ start, encoded: { resource: records[0]!.resource, bytes: 21, event: (i) => events[i]!, awaitingAnswer: false, release: () => released++ } });
+    expect([batch.state, batch.bytes, batch.unencoded]).toEqual(['encoded', 21, undefined]); // the records are let go
+    expect(batch.recordAt(1)).toBe(events[1]);
+    expect(batch.entryAt(1)).toMatchObject({ record: events[1], bytes: 7, seq: 8 }); // an encoded copy holds its bytes
+    batch.release();
+    batch.release();
+    expect([batch.state, released]).toEqual(['released', 1]);
+  });
+
+  it('keeps its records when the exporter gives no usable encoded copy, and a retry batch its entries', () => {
+    const records = makeRecords(2);
+    const batch = Batch.ofQueued(records, [10, 10], 20, 0);
+    batch.encodedAs({ start: () => Promise.reject(new Error('unused')), encoded: undefined as never });
+    expect([batch.state, batch.unencoded, batch.prepared !== undefined]).toEqual(['records', records, true]);
+    const entries = records.map((record, i) => ({ record, bytes: 50, seq: 40 - i, attempts: 2, unanswered: 0 }));
+    const retries = Batch.ofRetries(entries, 100);
+    expect([retries.minSeq, retries.count, retries.entryAt(0)]).toEqual([39, 2, entries[0]]);
   });
 });
 
