@@ -191,7 +191,17 @@ let nextExporterId = 1;
  * throws; every export is bounded by `exportTimeoutMs`; `forceFlush` and `shutdown` are bounded and
  * idempotent; exports after shutdown fail at once.
  */
+/**
+ * Marks an exporter that reports what became of each record (exportRecords): the processor then
+ * runs in its own mode behind it. Symbol.for, so that the ESM and the CommonJS copy of this package
+ * recognise each other's exporters. @internal
+ */
+export const REPORTS_PER_RECORD: unique symbol = Symbol.for('@astralog/otel.reportsPerRecord');
+
 export class AstralogLogRecordExporter implements LogRecordExporter {
+  /** @internal */
+  readonly [REPORTS_PER_RECORD] = true;
+
   // Truly private (#): they hold the API key and proxy credentials, which util.inspect,
   // JSON.stringify and Object.keys must never show.
   readonly #config: ExporterConfig;

@@ -3,7 +3,7 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
-import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
+import { allFailed, REPORTS_PER_RECORD, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
@@ -137,7 +137,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   constructor(options: AstralogBatchLogRecordProcessorOptions) {
     this.config = resolveProcessorConfig(options);
     this.exporter = this.config.exporter;
-    this.detailed = typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
+    const branded = (this.exporter as Partial<Record<typeof REPORTS_PER_RECORD, unknown>>)[REPORTS_PER_RECORD] === true;
+    this.detailed = branded && typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
     this.target = this.detailed ?? new ForeignExporter(this.exporter);
     this.maxExports = this.detailed !== undefined ? this.config.maxConcurrentExports : 1;
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);

@@ -1,7 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { expect } from 'vitest';
-import { allFailed, type ExportOutcome } from '../../src/exporter/exporter.ts';
+import { allFailed, REPORTS_PER_RECORD, type ExportOutcome } from '../../src/exporter/exporter.ts';
 import { total } from '../../src/processor/drop-report.ts';
 import type { ProcessorStats } from '../../src/processor/processor.ts';
 
@@ -53,6 +53,8 @@ export class ScriptedExporter implements LogRecordExporter {
  * behind it runs in its own mode (several exports at once, failed records kept and resent).
  */
 export class ScriptedDetailedExporter extends ScriptedExporter {
+  readonly [REPORTS_PER_RECORD] = true;
+
   exportRecords(records: readonly ReadableLogRecord[]): Promise<ExportOutcome> {
     const n = records.length;
     return new Promise((resolve) =>

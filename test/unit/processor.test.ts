@@ -4,6 +4,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } fro
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { EncodedEvent } from '../../src/exporter/encoded-event.ts';
+import { REPORTS_PER_RECORD } from '../../src/exporter/exporter.ts';
 import { Batch } from '../../src/processor/batch.ts';
 import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
@@ -154,6 +155,17 @@ describe('AstralogBatchLogRecordProcessor', () => {
     }
   });
 
+  it('takes an exporter for ours by its mark, not by a method name: another exporter with an exportRecords method gets the specification\'s rules', async () => {
+    const lookalike = Object.assign(new ScriptedExporter(), { exportRecords: () => Promise.reject(new Error('never called')) });
+    lookalike.answer = () => ({ delayMs: 5, then: 'success' });
+    const p = processorWith(lookalike, { maxBatchSize: 10, maxConcurrentExports: 8 });
+    for (const r of makeRecords(50)) p.onEmit(r);
+    await p.forceFlush();
+    expect(lookalike.batches).toHaveLength(5); // through export(), one at a time
+    expect(lookalike.maxInFlight).toBe(1);
+    expect(p.stats().exported).toBe(50);
+  });
+
   it('behind any other exporter, one export at a time (the specification: Export calls are synchronized)', async () => {
     const exporter = new ScriptedExporter();
     exporter.answer = () => ({ delayMs: 10, then: 'success' });
@@ -190,6 +202,7 @@ describe('AstralogBatchLogRecordProcessor', () => {
     ];
     for (const prepareExport of broken) {
       const exporter = Object.assign(new ScriptedExporter(), {
+        [REPORTS_PER_RECORD]: true,
         prepareExport,
         exportRecords(this: ScriptedExporter, records: ReadableLogRecord[]) {
           this.batches.push(records);
