@@ -83,7 +83,7 @@ export class AstralogClient implements Astralog {
   constructor(options: AstralogOptions, extras: ClientExtras) {
     const config = resolveClientConfig(options);
     this.exporter = new AstralogLogRecordExporter(config.exporter);
-    this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, ...config.limits });
+    this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, meterProvider: config.meterProvider, ...config.limits });
     // Later wins: OTel defaults, then OTEL_RESOURCE_ATTRIBUTES, then the service option.
     const resource = defaultResource()
       .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))

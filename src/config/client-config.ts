@@ -1,10 +1,10 @@
 import { LEVELS, type LevelName } from '../client/levels.ts';
 import { AstralogConfigError } from './errors.ts';
 import { EXPORTER_OPTION_KEYS, type AstralogExporterOptions } from './exporter-config.ts';
-import { PROCESSOR_LIMIT_KEYS, resolveProcessorLimits, type AstralogProcessorLimits } from './processor-config.ts';
+import { PROCESSOR_LIMIT_KEYS, resolveProcessorLimits, type AstralogBatchLogRecordProcessorOptions, type AstralogProcessorLimits } from './processor-config.ts';
 import { enumOption, rejectUnknownOptions } from './validate.ts';
 
-export interface AstralogOptions extends AstralogExporterOptions, AstralogProcessorLimits {
+export interface AstralogOptions extends AstralogExporterOptions, AstralogProcessorLimits, Pick<AstralogBatchLogRecordProcessorOptions, 'meterProvider'> {
   /** The lowest level sent; lower ones are dropped at the call, before any work. Default 'debug'. */
   level?: LevelName;
 }
@@ -12,12 +12,14 @@ export interface AstralogOptions extends AstralogExporterOptions, AstralogProces
 export interface ClientConfig {
   exporter: AstralogExporterOptions;
   limits: AstralogProcessorLimits;
+  /** For the processor's self-observability metrics (validated by the processor). */
+  meterProvider: AstralogBatchLogRecordProcessorOptions['meterProvider'];
   minSeverity: number;
   service: string | undefined;
 }
 
 const LEVEL_NAMES = Object.keys(LEVELS) as LevelName[];
-const KNOWN = new Set<string>([...EXPORTER_OPTION_KEYS, ...PROCESSOR_LIMIT_KEYS, 'level']);
+const KNOWN = new Set<string>([...EXPORTER_OPTION_KEYS, ...PROCESSOR_LIMIT_KEYS, 'level', 'meterProvider']);
 
 /** Splits client options into the exporter's and the processor's (flat names, one object). */
 export function resolveClientConfig(options: unknown): ClientConfig {
@@ -38,6 +40,7 @@ export function resolveClientConfig(options: unknown): ClientConfig {
   return {
     exporter: exporter as unknown as AstralogExporterOptions,
     limits: limits as AstralogProcessorLimits,
+    meterProvider: all.meterProvider as AstralogBatchLogRecordProcessorOptions['meterProvider'],
     minSeverity: LEVELS[level].severity,
     service: typeof all.service === 'string' ? all.service : undefined,
   };

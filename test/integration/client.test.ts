@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { context, trace } from '@opentelemetry/api';
+import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AstralogConfigError, createAstralog, type Astralog, type AstralogOptions } from '../../src/index.ts';
@@ -44,6 +45,22 @@ describe('createAstralog', () => {
     ]);
     expect(events()[2]!.metadata).toEqual({ user_id: 'u1' });
     expectAccounted(log.stats());
+  });
+
+  it("reports the processor's self-observability metrics to a meterProvider, and names a wrong one", async () => {
+    class Reader extends MetricReader {
+      protected async onForceFlush(): Promise<void> {}
+      protected async onShutdown(): Promise<void> {}
+    }
+    const reader = new Reader();
+    const log = clientWith({ meterProvider: new MeterProvider({ readers: [reader] }), maxQueueSize: 3, maxBatchSize: 3 });
+    for (let i = 0; i < 5; i++) log.info(`line ${i}`); // two do not fit
+    await log.flush();
+    const { resourceMetrics } = await reader.collect();
+    const processed = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'otel.sdk.processor.log.processed');
+    const points = (processed?.dataPoints ?? []) as DataPoint<number>[];
+    expect(points.map((p) => [p.attributes['error.type'], p.value]).sort()).toEqual([[undefined, 3], ['queue_full', 2]]);
+    expect(() => createAstralog({ apiKey: TEST_KEY, endpoint: receiver.url, meterProvider: {} as never })).toThrow(/meterProvider: expected a MeterProvider/);
   });
 
   it('filters below the minimum level at the call', async () => {
