@@ -50,6 +50,8 @@ const STOCK_NAMES = {
 
 export interface ProcessorConfig {
   exporter: LogRecordExporter;
+  /** Whether exportTimeoutMs (or exportTimeoutMillis) was given, rather than defaulted. */
+  exportTimeoutGiven?: boolean;
   meterProvider?: MeterProvider | undefined;
   maxQueueSize: number;
   maxQueueBytes: number;
@@ -122,7 +124,8 @@ export function resolveProcessorConfig(options: unknown): ProcessorConfig {
     names[own] = stock;
   }
   const meterProvider = meterProviderOption(o.meterProvider !== undefined ? 'meterProvider' : 'selfObsMeterProvider', o.meterProvider ?? o.selfObsMeterProvider);
-  return { exporter: exporter as LogRecordExporter, meterProvider, ...resolveProcessorLimits(limits, names, true) };
+  const exportTimeoutGiven = limits.exportTimeoutMs !== undefined;
+  return { exporter: exporter as LogRecordExporter, meterProvider, exportTimeoutGiven, ...resolveProcessorLimits(limits, names, true) };
 }
 
 function meterProviderOption(name: string, value: unknown): MeterProvider | undefined {

@@ -17,20 +17,20 @@ export class ForeignExporter {
     this.exporter = exporter;
   }
 
-  exportRecords(records: readonly ReadableLogRecord[], _options?: { background?: boolean }): Promise<ExportOutcome<'foreign'>> {
+  /** Resolves with the outcome, and the exporter's error for a failure (the processor reports it, once). */
+  exportRecords(records: readonly ReadableLogRecord[], _options?: { background?: boolean }): Promise<ExportOutcome<'foreign'> & { error?: Error }> {
     const n = records.length;
     return new Promise((resolve) => {
       let settled = false;
       const settle = (result: ExportResult | undefined) => {
         if (settled) return; // an exporter that calls back twice
         settled = true;
-        let outcome: ExportOutcome<'foreign'>;
+        let outcome: ExportOutcome<'foreign'> & { error?: Error };
         if (result?.code === ExportResultCode.SUCCESS) {
           outcome = { delivered: n, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
         } else {
           const error = result?.error ?? new Error('log record export failed');
-          reportExportError(error);
-          outcome = { ...allFailed(n, 'foreign'), cause: error.message };
+          outcome = { ...allFailed(n, 'foreign'), cause: error.message, error };
         }
         // Told a microtask later: an exporter may count its export as under way until just after
         // its callback (the OTLP exporters do, until a microtask queued as the callback returns),

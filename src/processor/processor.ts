@@ -61,6 +61,8 @@ const FAILURE_TEXT: Record<FailureReason, string> = {
 
 const DROP_WARNING_INTERVAL_MS = 5_000;
 const SHUTDOWN_MARGIN_MS = 100;
+/** The stock BatchLogRecordProcessor's export timeout, ours behind any other exporter unless set. */
+const STOCK_EXPORT_TIMEOUT_MS = 30_000;
 /**
  * Encoded ahead at most, while every export slot is busy (see encodeAhead): 32 batches of the
  * default 500 records, a few MiB of encoded bytes. Larger batches are encoded ahead fewer at a
@@ -97,6 +99,13 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly target: DetailedExporter | ForeignExporter;
   /** Exports at once: maxConcurrentExports behind ours, one behind any other (the specification's rule). */
   private readonly maxExports: number;
+  /**
+   * How long an export may take before it is given up on. Ours bounds its exports itself (the
+   * guard gives it a second more); any other gets exportTimeoutMs, by default the stock 30 s: the
+   * OTLP exporters time out at 10 s themselves, and a processor giving up first would start the
+   * next export while theirs is still under way (refused as over their concurrencyLimit).
+   */
+  private readonly exportLimitMs: number;
   /** maxQueueSize and maxQueueBytes, shared by the queue and the records kept for retry. */
   private readonly budget: QueueBudget;
   private readonly queue: BoundedQueue<ReadableLogRecord>;
@@ -141,6 +150,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.detailed = branded && typeof (this.exporter as Partial<DetailedExporter>).exportRecords === 'function' ? (this.exporter as DetailedExporter) : undefined;
     this.target = this.detailed ?? new ForeignExporter(this.exporter);
     this.maxExports = this.detailed !== undefined ? this.config.maxConcurrentExports : 1;
+    this.exportLimitMs = this.detailed !== undefined ? this.config.exportTimeoutMs + 1_000 : this.config.exportTimeoutGiven ? this.config.exportTimeoutMs : STOCK_EXPORT_TIMEOUT_MS;
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
     this.queue = new BoundedQueue(this.budget);
     this.retry = new BoundedQueue(this.budget);
@@ -173,7 +183,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * does. Exports still under way then go on in the background. Never rejects.
    */
   forceFlush(options?: ForceFlushOptions): Promise<void> {
-    const timeoutMs = options?.timeoutMillis ?? this.config.exportTimeoutMs + 1_000;
+    const timeoutMs = timeoutOf(options?.timeoutMillis, this.config.exportTimeoutMs + 1_000);
     const deadline = Date.now() + timeoutMs;
     // Nothing held and nothing under way: nothing to flush, the exporter included (as stock).
     const idle = this.budget.items === 0 && this.inFlight.size === 0;
@@ -407,11 +417,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
 
   private startBatch(batch: Batch): void {
     this.inFlight.add(batch);
-    // Guard against an exporter that never calls back: its records are then counted as failed. Ours
-    // bounds its exports itself (the guard gives it a second more); any other gets exportTimeoutMs.
-    const limitMs = this.detailed !== undefined ? this.config.exportTimeoutMs + 1_000 : this.config.exportTimeoutMs;
-    batch.timer = setTimeout(() => this.abandon(batch, limitMs), limitMs);
-    batch.timer.unref();
     // Its encoded body is held until the export ends (its records' estimates until it has one).
     this.budget.inFlightBytes += batch.bytes;
     // Async resource attributes (a detector's) are settled before an export reads them.
@@ -428,7 +433,12 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   private send(batch: Batch): void {
-    if (!this.inFlight.has(batch)) return; // given up on (or shut down) while its resources settled
+    if (!this.inFlight.has(batch)) return; // shut down while its resources settled
+    // Guard against an exporter that never calls back: its records are then counted as failed. From
+    // here, as stock: waiting for a resource's attributes is not the export's time.
+    const limitMs = this.exportLimitMs;
+    batch.timer = setTimeout(() => this.abandon(batch, limitMs), limitMs);
+    batch.timer.unref();
     try {
       // Encoded before it is sent: the records can die young instead of waiting for the answer.
       if (this.detailed !== undefined && batch.prepared === undefined) {
@@ -454,9 +464,10 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.complete(batch, allFailed(batch.count, 'abandoned'));
   }
 
-  private complete(batch: Batch, outcome: ExportOutcome<FailureReason>): void {
+  private complete(batch: Batch, outcome: ExportOutcome<FailureReason> & { error?: Error }): void {
     if (!this.inFlight.delete(batch)) return; // settled already (or handed over)
     clearTimeout(batch.timer);
+    if (outcome.error !== undefined) reportExportError(outcome.error); // a foreign exporter's, once per batch
     this.budget.inFlightBytes = this.inFlight.size === 0 ? 0 : this.budget.inFlightBytes - batch.bytes; // no float drift when none is left
     try {
       this.account(batch, outcome);
@@ -476,7 +487,8 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     if (outcome.failed.length > 0 || unanswered.length > 0) {
       if (this.detailed !== undefined) this.backOff(outcome.retryAfterMs); // nothing is resent behind any other
       // Exports the shutdown itself ended are said in its drop line.
-      if (reason !== 'shutdown' && !this.shutdownDrained) this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
+      // Behind any other exporter nothing is kept: its errors go to the global error handler.
+      if (reason !== 'shutdown' && !this.shutdownDrained && this.detailed !== undefined) this.outage.failed(outcome.cause ?? FAILURE_TEXT[reason], reason === 'unauthorized' || reason === 'network', this.shutdownStarted);
     }
     // Sent and never answered: they may have arrived. Sent once more at the most, never after the end.
     for (const i of unanswered) {
@@ -488,7 +500,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       // Not to be sent again: an abandoned export may still land (resending could duplicate), and
       // a shut-down exporter sends nothing.
       if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
-      if (reason === 'abandoned') return this.drop('exportFailed', outcome.failed.length);
+      if (reason === 'abandoned' || this.detailed === undefined) return this.drop('exportFailed', outcome.failed.length);
       for (const i of outcome.failed) this.keepForRetry(batch.entryAt(i), reason);
     } else if (outcome.delivered > 0 && unanswered.length === 0) {
       this.consecutiveFailures = 0;
@@ -634,5 +646,13 @@ function resourcesSettling(records: readonly ReadableLogRecord[]): Promise<unkno
       // a record whose resource cannot be read is encoded without it
     }
   }
-  return pending === undefined ? undefined : Promise.all(Array.from(pending, (resource) => resource.waitForAsyncAttributes?.()));
+  if (pending === undefined) return undefined;
+  // A detector's wait may throw at once: a rejection like any other failure of it.
+  return Promise.all(Array.from(pending, (resource) => Promise.resolve().then(() => resource.waitForAsyncAttributes?.())));
+}
+
+/** A flush's timeout: a finite, positive number of ms up to the longest timer Node runs; else the default. */
+function timeoutOf(value: unknown, fallback: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) return fallback;
+  return Math.min(value, 2_147_483_647);
 }

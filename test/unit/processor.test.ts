@@ -1,7 +1,8 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
+import { ExportResultCode, loggingErrorHandler, setGlobalErrorHandler, type ExportResult } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { EncodedEvent } from '../../src/exporter/encoded-event.ts';
 import { REPORTS_PER_RECORD } from '../../src/exporter/exporter.ts';
@@ -164,6 +165,97 @@ describe('AstralogBatchLogRecordProcessor', () => {
     expect(lookalike.batches).toHaveLength(5); // through export(), one at a time
     expect(lookalike.maxInFlight).toBe(1);
     expect(p.stats().exported).toBe(50);
+  });
+
+  describe('behind any other exporter, faults found by an adversarial review', () => {
+    let errors: Error[];
+    beforeEach(() => {
+      errors = [];
+      setGlobalErrorHandler((error) => errors.push(error as Error));
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+      setGlobalErrorHandler(loggingErrorHandler());
+    });
+    const pendingResource = (wait: () => Promise<void>) => {
+      const resource = resourceFromAttributes({ 'service.name': 'x' });
+      let pending = true;
+      Object.defineProperty(resource, 'asyncAttributesPending', { get: () => pending });
+      resource.waitForAsyncAttributes = () => wait().finally(() => (pending = false));
+      return resource;
+    };
+
+    it('a resource whose waitForAsyncAttributes throws at once: reported, the batch still exported, nothing thrown', async () => {
+      const resource = resourceFromAttributes({ 'service.name': 'x' });
+      Object.defineProperty(resource, 'asyncAttributesPending', { get: () => true });
+      resource.waitForAsyncAttributes = () => {
+        throw new Error('detector blew up');
+      };
+      const exporter = new ScriptedExporter();
+      const p = processorWith(exporter, { maxBatchSize: 50 });
+      for (const r of makeRecords(3, { resource })) p.onEmit(r);
+      await expect(p.forceFlush()).resolves.toBeUndefined();
+      expect(exporter.exported()).toHaveLength(3);
+      expect(errors.map((e) => e.message)).toEqual(['detector blew up']);
+    });
+
+    it('an export that fails after it was given up on is reported once', async () => {
+      let late: ((result: ExportResult) => void) | undefined;
+      const exporter = Object.assign(new ScriptedExporter(), { export: (_r: unknown, done: (result: ExportResult) => void) => void (late = done) });
+      const p = processorWith(exporter, { maxBatchSize: 5, exportTimeoutMs: 50 });
+      for (const r of makeRecords(5)) p.onEmit(r);
+      await vi.waitFor(() => expect(errors).toHaveLength(1));
+      late?.({ code: ExportResultCode.FAILED, error: new Error('Request timed out') });
+      await tick(10);
+      expect(errors.map((e) => e.message)).toEqual(['log record export did not complete within 50 ms']);
+      expect(p.stats().dropped.exportFailed).toBe(5);
+    });
+
+    it("gives an export the stock 30 s unless exportTimeoutMs is set (the OTLP exporters' own 10 s ends theirs first)", async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      const exporter = new ScriptedExporter();
+      exporter.answer = () => 'hang';
+      const p = processorWith(exporter, { maxBatchSize: 5 });
+      for (const r of makeRecords(5)) p.onEmit(r);
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(errors).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(errors).toHaveLength(1);
+    });
+
+    it("waiting for a resource's attributes is not the export's time", async () => {
+      const resource = pendingResource(() => tick(150));
+      const exporter = new ScriptedExporter();
+      const p = processorWith(exporter, { maxBatchSize: 5, exportTimeoutMs: 100 });
+      for (const r of makeRecords(5, { resource })) p.onEmit(r);
+      await vi.waitFor(() => expect(exporter.batches).toHaveLength(1));
+      await p.forceFlush();
+      expect(p.stats()).toMatchObject({ exported: 5, dropped: { exportFailed: 0 } });
+      expect(errors).toEqual([]);
+    });
+
+    it('a failed batch is said dropped whole, and never as kept for sending again', async () => {
+      const exporter = new ScriptedExporter();
+      exporter.answer = () => 'fail';
+      const p = processorWith(exporter, { maxBatchSize: 50 });
+      for (const r of makeRecords(50)) p.onEmit(r);
+      await p.forceFlush();
+      const lines = stderr.lines();
+      expect(lines.filter((l) => l.includes('dropped'))[0]).toMatch(/dropped 50 log record\(s\): 50 exportFailed/);
+      expect(lines.join('\n')).not.toMatch(/are kept|sent again/);
+    });
+
+    it('forceFlush({ timeoutMillis: Infinity }) waits for the flush (a timer cannot take Infinity)', async () => {
+      const exporter = new ScriptedExporter();
+      exporter.answer = () => ({ delayMs: 30, then: 'success' });
+      const p = processorWith(exporter);
+      for (const r of makeRecords(5)) p.onEmit(r);
+      await p.forceFlush({ timeoutMillis: Number.POSITIVE_INFINITY });
+      expect(p.stats().exported).toBe(5);
+      for (const r of makeRecords(5)) p.onEmit(r);
+      await p.forceFlush({ timeoutMillis: Number.NaN });
+      expect(p.stats().exported).toBe(10);
+    });
   });
 
   it('behind any other exporter, one export at a time (the specification: Export calls are synchronized)', async () => {
