@@ -1,3 +1,4 @@
+import { createServer, type ServerResponse } from 'node:http';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -5,6 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
+import { listenOnLoopback } from '../support/listen.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { ScriptedExporter, tick } from '../support/processing.ts';
 import { makeRecords } from '../support/records.ts';
@@ -160,6 +162,42 @@ describe.each(Object.keys(processors) as (keyof typeof processors)[])('%s BatchL
 });
 
 describe('OTLPLogExporter({ concurrencyLimit: 1 }) behind our processor', () => {
+  it('delivers the batches queued behind a request that is never answered, once the exporter gives up on it', async () => {
+    let first = true;
+    const received: string[] = [];
+    const held: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (first) {
+          first = false;
+          held.push(res); // never answered
+          return;
+        }
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<{ body: { stringValue: string } }> }> }> };
+        for (const rl of body.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) received.push(r.body.stringValue);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    const port = await listenOnLoopback(server);
+    try {
+      // The exporter ends its own request at 300 ms; the processor's timeout is left at its default.
+      const exporter = new OTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs`, concurrencyLimit: 1, timeoutMillis: 300 });
+      const p = new AstralogBatchLogRecordProcessor({ exporter, maxBatchSize: 10 });
+      const provider = new LoggerProvider({ processors: [p] });
+      const logger = provider.getLogger('t');
+      for (let i = 0; i < 50; i++) logger.emit({ body: `line ${i}` });
+      await vi.waitFor(() => expect(received).toHaveLength(40), { timeout: 10_000 });
+      expect(p.stats()).toMatchObject({ exported: 40, dropped: { exportFailed: 10 } });
+      await provider.shutdown();
+    } finally {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('delivers every record exactly once', async () => {
     const receiver = await startOtlpReceiver();
     try {
