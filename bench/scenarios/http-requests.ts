@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { AstralogLogRecordExporter } from '../../src/exporter/exporter.ts';
 import { HttpTransport } from '../../src/exporter/transport.ts';
+import { PREPARE_SYNC_DELIVERY } from '../../src/protocol.ts';
 import { makeRecord } from '../../test/support/records.ts';
 import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
@@ -23,7 +24,7 @@ const url = new URL(receiver.url);
 const records = Array.from({ length: EVENTS_PER_REQUEST }, (_, i) =>
   makeRecord({ hrTime: [1_764_300_000, i * 1000], body: 'user logged in', severityText: 'INFO', attributes: loginAttributes(i) }),
 );
-const bodies = new AstralogLogRecordExporter({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' }).prepareSyncDelivery(records).bodies;
+const bodies = new AstralogLogRecordExporter({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' })[PREPARE_SYNC_DELIVERY](records).bodies;
 if (bodies.length !== 1) throw new Error(`expected one request body, got ${bodies.length}`);
 const body = bodies[0] as Buffer;
 

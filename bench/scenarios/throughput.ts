@@ -9,6 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import pino from 'pino';
 import { HttpTransport, type SendOptions } from '../../src/exporter/transport.ts';
+import { PREPARE_EXPORT } from '../../src/protocol.ts';
 import { createAstralog } from '../../src/index.ts';
 import { loginAttributes } from '../payload.ts';
 import { forkReceiver } from '../receiver-client.ts';
@@ -51,11 +52,11 @@ function ours(): Contender {
  * Delivered then means "reached the cut" (the client's own count): the cost up to there is measured.
  */
 function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): () => number {
-  const exporter = (log as unknown as { exporter: Record<string, unknown> }).exporter;
+  const exporter = (log as unknown as { exporter: Record<PropertyKey, unknown> }).exporter;
   let reached = 0;
   // A renamed private part must stop the bench, not let it measure the whole pipeline unnoticed.
-  const replace = <A extends unknown[], R>(owner: Record<string, unknown> | undefined, name: string, stub: (...args: A) => R) => {
-    if (typeof owner?.[name] !== 'function') throw new Error(`cutShort: ${name} is not where the bench expects it`);
+  const replace = <A extends unknown[], R>(owner: Record<PropertyKey, unknown> | undefined, name: PropertyKey, stub: (...args: A) => R) => {
+    if (typeof owner?.[name] !== 'function') throw new Error(`cutShort: ${String(name)} is not where the bench expects it`);
     owner[name] = (...args: A): R => {
       reached++;
       return stub(...args);
@@ -63,10 +64,10 @@ function cutShort(log: object, stage: 'ours-records' | 'ours-encoded'): () => nu
   };
   if (stage === 'ours-records') {
     const delivered = { rejected: { badRequest: 0, tooLarge: 0 }, failed: [], failureReason: undefined };
-    replace(exporter, 'prepareExport', (records: unknown[]) => ({ start: () => Promise.resolve({ ...delivered, delivered: records.length }), encoded: undefined }));
+    replace(exporter, PREPARE_EXPORT, (records: unknown[]) => ({ start: () => Promise.resolve({ ...delivered, delivered: records.length }), encoded: undefined }));
   } else {
     // The transport is the exporter's #private part: its class is stubbed instead (one client in this process).
-    replace(HttpTransport.prototype as unknown as Record<string, unknown>, 'send', async (_payload: Buffer, options: SendOptions) => {
+    replace(HttpTransport.prototype as unknown as Record<PropertyKey, unknown>, 'send', async (_payload: Buffer, options: SendOptions) => {
       options.onReleased?.();
       return { status: 202, retryAfter: undefined, body: '' };
     });

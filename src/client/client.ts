@@ -1,3 +1,4 @@
+import { ABANDON_PENDING, HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDED_OVER } from '../protocol.ts';
 import { ROOT_CONTEXT, context, trace, type SpanContext } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -154,13 +155,13 @@ export class AstralogClient implements Astralog {
 
   /** The process ends now (a signal ends it): what is held is counted as dropped, and said. */
   abandonPending(): void {
-    for (const processor of [this.processor, ...this.extraProcessors]) processor.abandonPending();
+    for (const processor of [this.processor, ...this.extraProcessors]) processor[ABANDON_PENDING]();
   }
 
   /** Everything not yet delivered, as request bodies, for a synchronous last delivery. */
   prepareFinalDelivery(): { delivery: SyncDelivery; settle: (delivered: number) => void } {
-    const records = this.processor.handOverPending();
-    return { delivery: this.exporter.prepareSyncDelivery(records), settle: (delivered) => this.processor.settleHandedOver(delivered) };
+    const records = this.processor[HAND_OVER_PENDING]();
+    return { delivery: this.exporter[PREPARE_SYNC_DELIVERY](records), settle: (delivered) => this.processor[SETTLE_HANDED_OVER](delivered) };
   }
 
   /**

@@ -50,7 +50,7 @@ export class EncodedEvent implements ReadableLogRecord {
   }
 }
 
-/** The encoded events of one export, readable until released (see AstralogLogRecordExporter.prepareExport). */
+/** The encoded events of one export, readable until released (see PREPARE_EXPORT in protocol.ts). */
 export interface EncodedExport {
   /** The first record's resource, when it had one. */
   readonly resource: Resource | undefined;

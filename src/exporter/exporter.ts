@@ -11,6 +11,7 @@ import { EventEncoder } from './encode.ts';
 import { EncodedEvent, type EncodedExport } from './encoded-event.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
+import { ABORT_EXPORTS, FLUSH_UNTIL, PREPARE_EXPORT, PREPARE_SYNC_DELIVERY, REPORTS_PER_RECORD } from '../protocol.ts';
 import { HttpTransport, TransportError, type TransportConfig, type TransportResponse } from './transport.ts';
 import { failureVerdict, isCertificateFailure, statusVerdict } from './verdict.ts';
 
@@ -90,7 +91,7 @@ function startOf(batch: EncodedBatch, i: number): number {
 }
 
 /**
- * The encoded events of an export, held by its caller (prepareExport) and, once it has started, by
+ * The encoded events of an export, held by its caller (PREPARE_EXPORT) and, once it has started, by
  * the export itself: the buffer goes back to the pool once every holder has released it.
  */
 class KeptEvents implements EncodedExport {
@@ -191,13 +192,6 @@ let nextExporterId = 1;
  * throws; every export is bounded by `exportTimeoutMs`; `forceFlush` and `shutdown` are bounded and
  * idempotent; exports after shutdown fail at once.
  */
-/**
- * Marks an exporter that reports what became of each record (exportRecords): the processor then
- * runs in its own mode behind it. Symbol.for, so that the ESM and the CommonJS copy of this package
- * recognise each other's exporters. @internal
- */
-export const REPORTS_PER_RECORD: unique symbol = Symbol.for('@astralog/otel.reportsPerRecord');
-
 export class AstralogLogRecordExporter implements LogRecordExporter {
   /** @internal */
   readonly [REPORTS_PER_RECORD] = true;
@@ -294,7 +288,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * for a later attempt and count what was refused. Never rejects.
    */
   exportRecords(records: readonly ReadableLogRecord[], options: ExportOptions = {}): Promise<ExportOutcome> {
-    const prepared = this.prepareExport(records, options);
+    const prepared = this[PREPARE_EXPORT](records, options);
     const outcome = prepared.start();
     prepared.encoded?.release(); // the export holds the bytes itself until it ends
     return outcome;
@@ -307,7 +301,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * delivery) until the caller releases it; the bytes are reused only once the export has ended too.
    * An export never started is let go by releasing `encoded`. Never throws. @internal
    */
-  prepareExport(records: readonly ReadableLogRecord[], options: ExportOptions = {}): PreparedExport {
+  [PREPARE_EXPORT](records: readonly ReadableLogRecord[], options: ExportOptions = {}): PreparedExport {
     const n = Array.isArray(records) ? records.length : 0;
     const outcome: ExportOutcome = { delivered: 0, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
     if (this.shutdownPromise !== undefined) return settledExport(allFailed(n, 'shutdown'));
@@ -349,14 +343,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
   /** Waits for the exports in flight, exportTimeoutMs at most (each is bounded by it). Never rejects. */
   forceFlush(): Promise<void> {
-    return this.flushUntil(Date.now() + this.#config.exportTimeoutMs);
+    return this[FLUSH_UNTIL](Date.now() + this.#config.exportTimeoutMs);
   }
 
   /**
    * forceFlush within a caller's deadline (a Date.now() time; a processor's flush): its timer,
    * which keeps the process alive, never outlives that. @internal
    */
-  flushUntil(deadline: number): Promise<void> {
+  [FLUSH_UNTIL](deadline: number): Promise<void> {
     return untilDeadline(Math.min(deadline, Date.now() + this.#config.exportTimeoutMs), Promise.allSettled([...this.inFlight]));
   }
 
@@ -371,7 +365,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * while the process ends (see register's final delivery). Empty while the key is refused.
    * @internal
    */
-  prepareSyncDelivery(records: readonly ReadableLogRecord[]): SyncDelivery {
+  [PREPARE_SYNC_DELIVERY](records: readonly ReadableLogRecord[]): SyncDelivery {
     const delivery: SyncDelivery = { transport: this.#transportConfig, bodies: [], counts: [] };
     if (records.length === 0 || Date.now() < this.pausedUntil) return delivery;
     const batch = this.encodeBatch(records);
@@ -389,7 +383,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
    * whose own shutdown deadline has passed; the exporter accepts no work afterwards.
    * @internal
    */
-  abortExports(): void {
+  [ABORT_EXPORTS](): void {
     this.abortController.abort();
   }
 

@@ -3,8 +3,9 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
-import { allFailed, REPORTS_PER_RECORD, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
+import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
+import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../client/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
@@ -39,10 +40,10 @@ export interface ProcessorStats {
 interface DetailedExporter extends LogRecordExporter {
   exportRecords(records: readonly ReadableLogRecord[], options?: { background?: boolean }): Promise<ExportOutcome>;
   /** Encodes at once and sends later, so that the records can be let go (AstralogLogRecordExporter). */
-  prepareExport?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): PreparedExport;
-  abortExports?(): void;
+  [PREPARE_EXPORT]?(records: readonly ReadableLogRecord[], options?: { background?: boolean }): PreparedExport;
+  [ABORT_EXPORTS]?(): void;
   /** forceFlush within the caller's deadline (a Date.now() time): nothing of it outlives that. */
-  flushUntil?(deadline: number): Promise<void>;
+  [FLUSH_UNTIL]?(deadline: number): Promise<void>;
 }
 
 type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
@@ -200,9 +201,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   /**
    * Hands over every record not yet delivered (queued, encoded ahead, kept for retry, in flight) for a last,
    * synchronous delivery as the process ends. Records then count as in flight until
-   * settleHandedOver says how many arrived. @internal
+   * SETTLE_HANDED_OVER says how many arrived. @internal
    */
-  handOverPending(): ReadableLogRecord[] {
+  [HAND_OVER_PENDING](): ReadableLogRecord[] {
     const records: ReadableLogRecord[] = [];
     this.handedOver = this.takeEverything(records);
     return records;
@@ -212,15 +213,15 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * The process ends now and nothing more will be sent (a signal ends it): what is still held is
    * counted as dropped (unanswered when its request is on the wire) and said in one line. @internal
    */
-  abandonPending(): void {
+  [ABANDON_PENDING](): void {
     this.handedOver = this.takeEverything(undefined);
-    this.settleHandedOver(0);
+    this[SETTLE_HANDED_OVER](0);
   }
 
   /**
    * Takes every record held out of the processor, copied into `records` when given (not when they are
    * abandoned), but those of a batch whose request is on the wire: dropped as unanswered. Returns how
-   * many it took. The drop line waits for settleHandedOver.
+   * many it took. The drop line waits until the hand-over is settled.
    */
   private takeEverything(records: ReadableLogRecord[] | undefined): number {
     this.drops.hold();
@@ -247,7 +248,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   /** @internal */
-  settleHandedOver(delivered: number): void {
+  [SETTLE_HANDED_OVER](delivered: number): void {
     const count = this.handedOver;
     this.handedOver = 0;
     this.delivered(Math.min(delivered, count));
@@ -388,7 +389,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
    * 23 ms with batches encoded ahead).
    */
   private encodeAhead(): void {
-    if (this.detailed?.prepareExport === undefined || this.shutdownDrained) return;
+    if (this.detailed?.[PREPARE_EXPORT] === undefined || this.shutdownDrained) return;
     const max = this.config.maxBatchSize;
     // Within the byte bound only: an encoded batch can hold far more than its records' estimates.
     while (this.ready.length < MAX_READY_BATCHES && (this.ready.length + 1) * max <= MAX_READY_RECORDS && this.queue.length >= max && this.budget.hasRoom()) {
@@ -407,7 +408,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private prepare(batch: Batch): void {
     try {
       // In the background: a flush holds the process open with its own (ref'd) deadline timer.
-      const prepared: Partial<PreparedExport> | null | undefined = this.detailed?.prepareExport?.(batch.unencoded ?? [], { background: true });
+      const prepared: Partial<PreparedExport> | null | undefined = this.detailed?.[PREPARE_EXPORT]?.(batch.unencoded ?? [], { background: true });
       if (prepared === null || typeof prepared !== 'object' || typeof prepared.start !== 'function') return;
       batch.encodedAs(prepared as PreparedExport); // start() is called on it (a foreign one may be a method)
     } catch {
@@ -586,7 +587,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private async exporterFlush(deadline: number): Promise<void> {
     if (Date.now() >= deadline) return;
     // Any other exporter's flush may never end: waited for until the deadline only (it fails silently).
-    const flushed = Promise.resolve().then(() => (this.detailed?.flushUntil !== undefined ? this.detailed.flushUntil(deadline) : this.exporter.forceFlush()));
+    const flushed = Promise.resolve().then(() => (this.detailed?.[FLUSH_UNTIL] !== undefined ? this.detailed[FLUSH_UNTIL](deadline) : this.exporter.forceFlush()));
     await untilDeadline(deadline, flushed);
   }
 
@@ -626,7 +627,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.queue.clear();
     this.retry.clear();
     for (const batch of this.takeAllReady()) batch.release();
-    this.detailed?.abortExports?.();
+    this.detailed?.[ABORT_EXPORTS]?.();
     await untilDeadline(deadline, Promise.resolve().then(() => this.exporter.shutdown()));
     for (const batch of [...this.inFlight]) this.complete(batch, allFailed(batch.count, 'shutdown'));
   }

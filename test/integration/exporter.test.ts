@@ -6,6 +6,7 @@ import { captureStderr, exportOnce, TEST_KEY } from '../support/exporting.ts';
 import { everyNth, sequence, startReceiver, type Behaviour, type Receiver } from '../support/receiver.ts';
 import { listenOnLoopback } from '../support/listen.ts';
 import type { EncodedEvent } from '../../src/exporter/encoded-event.ts';
+import { PREPARE_EXPORT } from '../../src/protocol.ts';
 import { makeRecords } from '../support/records.ts';
 
 let receiver: Receiver;
@@ -78,7 +79,7 @@ describe('delivery', () => {
 
   it('keeps the encoded events of an export readable until its caller releases them, even after it ended', async () => {
     const exporter = exporterFor();
-    const first = exporter.prepareExport(makeRecords(3));
+    const first = exporter[PREPARE_EXPORT](makeRecords(3));
     expect((await first.start()).delivered).toBe(3);
     // The export has ended; its buffer must not be reused while the caller still holds the events.
     await exporter.exportRecords(makeRecords(3, { body: 'another batch' }, 100));

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { total } from '../../src/processor/drop-report.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { AstralogLogRecordExporter, createAstralog } from '../../src/index.ts';
+import { HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDED_OVER } from '../../src/protocol.ts';
 import { captureStderr, TEST_KEY } from '../support/exporting.ts';
 import { expectAccounted, tick } from '../support/processing.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
@@ -204,12 +205,12 @@ describe('processor + exporter against a loopback receiver', () => {
     for (const r of makeRecords(25)) processor.onEmit(r);
     await receiver.waitForRequests(1); // a batch stuck in the black hole, one encoded ahead, 5 records queued
     expect(processor.stats()).toMatchObject({ queued: 15, inFlight: 10 });
-    const handed = processor.handOverPending();
+    const handed = processor[HAND_OVER_PENDING]();
     expect(handed).toHaveLength(15);
-    const delivery = exporter.prepareSyncDelivery(handed);
+    const delivery = exporter[PREPARE_SYNC_DELIVERY](handed);
     const events = delivery.bodies.flatMap((b) => (JSON.parse(b.toString('utf8')) as { events: Event[] }).events);
     expect(events.map((e) => e.metadata.seq)).toEqual([...Array(15).keys()].map((i) => i + 10));
-    processor.settleHandedOver(15);
+    processor[SETTLE_HANDED_OVER](15);
     expect(processor.stats()).toMatchObject({ emitted: 25, exported: 15, queued: 0, queuedBytes: 0, inFlight: 0, dropped: { unanswered: 10 } });
   });
 
@@ -221,8 +222,8 @@ describe('processor + exporter against a loopback receiver', () => {
     for (const r of makeRecords(10)) processor.onEmit(r);
     await vi.waitFor(() => expect(exporter.stats().retries).toBeGreaterThan(0)); // refused, backing off within the export
     expect(processor.stats()).toMatchObject({ inFlight: 10 });
-    expect(processor.handOverPending()).toHaveLength(10);
-    processor.settleHandedOver(0);
+    expect(processor[HAND_OVER_PENDING]()).toHaveLength(10);
+    processor[SETTLE_HANDED_OVER](0);
     expect(processor.stats()).toMatchObject({ emitted: 10, exported: 0, inFlight: 0, dropped: { shutdown: 10, unanswered: 0 } });
     receiver = await startReceiver({ apiKey: TEST_KEY }); // for afterEach
   });

@@ -5,10 +5,10 @@ import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } fro
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { EncodedEvent } from '../../src/exporter/encoded-event.ts';
-import { REPORTS_PER_RECORD } from '../../src/exporter/exporter.ts';
 import { Batch } from '../../src/processor/batch.ts';
 import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
+import { PREPARE_EXPORT, REPORTS_PER_RECORD } from '../../src/protocol.ts';
 import { captureStderr } from '../support/exporting.ts';
 import { expectAccounted, ScriptedDetailedExporter, ScriptedExporter, tick } from '../support/processing.ts';
 import { makeRecord, makeRecords } from '../support/records.ts';
@@ -295,7 +295,7 @@ describe('AstralogBatchLogRecordProcessor', () => {
     for (const prepareExport of broken) {
       const exporter = Object.assign(new ScriptedExporter(), {
         [REPORTS_PER_RECORD]: true,
-        prepareExport,
+        [PREPARE_EXPORT]: prepareExport,
         exportRecords(this: ScriptedExporter, records: ReadableLogRecord[]) {
           this.batches.push(records);
           return delivered(records.length);
