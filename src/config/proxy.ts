@@ -58,6 +58,25 @@ function noProxyOf(env: ProxyEnv): string {
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
 
+/** A URL's port, or its scheme's default. */
+export function portOf(url: URL): number {
+  return Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
+}
+
+/**
+ * The Proxy-Authorization header for a proxy URL's credentials (Basic, percent-decoded);
+ * undefined without any. resolveProxy has refused credentials that do not decode.
+ */
+export function proxyAuthorization(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  return `Basic ${Buffer.from(credentialPair(url)).toString('base64')}`;
+}
+
+/** `user:password`, percent-decoded (a URIError when they are not valid percent-encoding). */
+function credentialPair(url: URL): string {
+  return `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+}
+
 /** Whether NO_PROXY lists the endpoint's host (with its port, when the entry names one). */
 function bypassed(endpoint: URL, noProxy: string): boolean {
   const entries = noProxy.split(/[,\s]/).filter((entry) => entry !== '');
@@ -65,7 +84,7 @@ function bypassed(endpoint: URL, noProxy: string): boolean {
   if (noProxy === '*') return true;
   // `host` keeps the brackets of an IPv6 address, as NO_PROXY entries write them.
   const hostname = endpoint.host.replace(/:\d*$/, '').toLowerCase();
-  const port = Number.parseInt(endpoint.port, 10) || DEFAULT_PORTS[endpoint.protocol] || 0;
+  const port = portOf(endpoint);
   for (const entry of entries) {
     const withPort = /^(.+):(\d+)$/.exec(entry);
     const host = (withPort?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
@@ -95,16 +114,14 @@ function proxySetting(raw: string, name: string, variable: string | undefined): 
 
 /** The proxy's credentials as they could appear in a message: decoded, encoded, paired, as Basic. */
 function credentialsOf(url: URL, name: string): string[] {
-  let username: string;
-  let password: string;
+  let pair: string;
   try {
-    username = decodeURIComponent(url.username);
-    password = decodeURIComponent(url.password);
+    pair = credentialPair(url);
   } catch {
     // They are decoded to build Proxy-Authorization: every request would fail.
     throw new AstralogConfigError(name, "the proxy URL's user or password is not valid percent-encoding (write a % as %25)");
   }
+  const username = pair.slice(0, pair.indexOf(':'));
   if (url.password === '') return username === '' ? [] : [username];
-  const pair = `${username}:${password}`;
-  return [password, url.password, pair, Buffer.from(pair).toString('base64')];
+  return [pair.slice(username.length + 1), url.password, pair, Buffer.from(pair).toString('base64')];
 }

@@ -2,6 +2,7 @@ import type { Agent, ClientRequest, ClientRequestArgs, IncomingMessage, RequestO
 import type { NetConnectOpts, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, SecureContextOptions, TLSSocket } from 'node:tls';
+import { portOf, proxyAuthorization } from '../config/proxy.ts';
 import { PROXY_AUTH_REQUIRED } from './verdict.ts';
 
 // Built-in modules through getBuiltinModule: an ESM `import 'node:http'` makes Node evaluate every
@@ -48,7 +49,7 @@ export interface Route {
   readonly forwarded: boolean;
   /** Takes a request that waits for a connection out of the agent's queue (it was given up on). */
   unqueue(request: ClientRequest): void;
-  /** Closes every connection, open, idle or still being made; opens none after. */
+  /** Closes every connection, open, idle or still being made (give up on the requests first: see unqueue). */
   destroy(): void;
 }
 
@@ -92,27 +93,12 @@ function agentRoute(agent: Agent, options: RequestOptions & { headers: Record<st
     request: (length) => http.request({ ...options, method: 'POST', agent, headers: { ...options.headers, 'content-length': String(length) } }),
     forwarded,
     unqueue,
-    destroy: () => {
-      const queues = agent.requests as Record<string, ClientRequest[] | undefined>;
-      for (const name of Object.keys(queues)) delete queues[name];
-      destroy();
-    },
+    destroy,
   };
-}
-
-function portOf(url: URL): number {
-  return Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
 }
 
 function unbracketed(hostname: string): string {
   return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-}
-
-/** `Basic …` for a proxy URL with credentials (percent-decoded; config/proxy.ts checked they decode). */
-function proxyAuthorization(proxy: URL): string | undefined {
-  if (proxy.username === '' && proxy.password === '') return undefined;
-  const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  return `Basic ${Buffer.from(pair).toString('base64')}`;
 }
 
 const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_CONNECTIONS, timeout: IDLE_TIMEOUT_MS, scheduling: 'lifo' } as const;
