@@ -501,6 +501,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       // Not to be sent again: an abandoned export may still land (resending could duplicate), and
       // a shut-down exporter sends nothing.
       if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
+      // Behind any other exporter a failed batch is dropped, as the specification says (it may retry on its own).
       if (reason === 'abandoned' || this.detailed === undefined) return this.drop('exportFailed', outcome.failed.length);
       for (const i of outcome.failed) this.keepForRetry(batch.entryAt(i), reason);
     } else if (outcome.delivered > 0 && unanswered.length === 0) {
@@ -516,8 +517,6 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private keepForRetry(entry: RetryEntry, reason: FailureReason): void {
     // A paused key is not an attempt: those records wait as long as the bounds allow.
     if (reason !== 'unauthorized') entry.attempts++;
-    // Behind any other exporter a failed batch is dropped, as the specification says (it may retry on its own).
-    if (this.detailed === undefined) return this.drop('exportFailed', 1);
     // Also while shutting down: shutdown retries kept records until its deadline, then counts the rest.
     if (this.shutdownDrained) return this.drop('shutdown', 1); // an outcome that came after the end
     if (!this.retry.push(entry, entry.bytes)) this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);
