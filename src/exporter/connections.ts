@@ -83,10 +83,14 @@ export function routeTo(endpoint: URL, proxy: string | undefined, ca: SecureCont
 function agentRoute(agent: Agent, options: RequestOptions & { headers: Record<string, string> }, forwarded: boolean, destroy = () => agent.destroy()): Route {
   // Node's agent keeps a request that was destroyed while it waited in its queue, and opens a
   // connection for it when another closes: the queue must lose it.
+  // An emptied queue goes too, as Node's own code leaves none: it reads [0] of any queue it finds.
   const unqueue = (request: ClientRequest) => {
-    for (const queue of Object.values(agent.requests)) {
-      const at = queue?.indexOf(request as never) ?? -1;
-      if (at >= 0) queue?.splice(at, 1);
+    const queues = agent.requests as Record<string, ClientRequest[] | undefined>;
+    for (const [name, queue] of Object.entries(queues)) {
+      const at = queue?.indexOf(request) ?? -1;
+      if (at < 0) continue;
+      queue?.splice(at, 1);
+      if (queue?.length === 0) delete queues[name];
     }
   };
   return {

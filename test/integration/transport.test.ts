@@ -399,6 +399,19 @@ describe('HttpTransport', () => {
     }
   });
 
+  it('a request given up on while it waited for a connection leaves no trace in the pool: a connection closing later is handled', async () => {
+    const server = await scriptedServer(() => undefined); // never answers
+    const t = transportFor(server.url);
+    const running = Array.from({ length: 64 }, () => failureOf(send(t, '{}', 10_000)));
+    await vi.waitFor(() => expect(server.requests).toHaveLength(64));
+    expect(await failureOf(send(t, '{}', 30))).toBe('ETIMEDOUT'); // waited in the queue, given up on
+    // Node's agent reads the first request of every queue it still has when a connection closes.
+    (server.sockets[0] as net.Socket).destroy();
+    expect(await running[0]).toBe('ECONNRESET');
+    t.destroy();
+    expect(new Set(await Promise.all(running.slice(1)))).toEqual(new Set(['ABORT_ERR']));
+  });
+
   it('an abort after an error status rejects as aborted rather than answering with the status', async () => {
     let headWritten!: () => void;
     const written = new Promise<void>((resolve) => (headWritten = resolve));
