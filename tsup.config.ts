@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup';
 
 // The library: one bundle per entry point, in both module formats, each with its own declarations
-// (.d.ts for import, .d.cts for require) so both resolution modes type-check. register-setup is
+// (.d.ts for import, .d.cts for require) so both resolution modes type-check. The pino, winston and
+// Lambda integrations hold no client of their own (they use the one they are given, or register's),
+// so their bundles stay small. register-setup is
 // internal (not in the exports map, no declarations): register's set-up, loaded at run time by the
 // register entry only when there is something to set up. final-delivery-worker is internal too: the
 // worker thread register starts for its last delivery, found next to register-setup through
@@ -19,11 +21,21 @@ const register = { ...common, clean: false, treeshake: false, dts: false } as co
 export default defineConfig([
   {
     ...common,
-    entry: { index: 'src/index.ts', 'register-setup': 'src/register/register.ts', 'final-delivery-worker': 'src/register/final-delivery-worker.ts' },
+    entry: {
+      index: 'src/index.ts',
+      pino: 'src/integrations/pino.ts',
+      winston: 'src/integrations/winston.ts',
+      lambda: 'src/integrations/lambda.ts',
+      'register-setup': 'src/register/register.ts',
+      'final-delivery-worker': 'src/register/final-delivery-worker.ts',
+    },
     format: ['esm', 'cjs'],
     shims: true,
     // Members marked @internal (the processor's and register's protocol with the exporter) are not published.
-    dts: { entry: { index: 'src/index.ts', register: 'register/index.ts' }, compilerOptions: { stripInternal: true } },
+    dts: {
+      entry: { index: 'src/index.ts', register: 'register/index.ts', pino: 'src/integrations/pino.ts', winston: 'src/integrations/winston.ts', lambda: 'src/integrations/lambda.ts' },
+      compilerOptions: { stripInternal: true },
+    },
     clean: true,
     treeshake: true,
   },

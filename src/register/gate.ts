@@ -1,13 +1,21 @@
-// No dependencies beyond ./stderr.ts and ./switches.ts (themselves import-free): register/index.ts
+// No dependencies beyond ./stderr.ts and ./switches.ts (themselves import-free; the client's is a type): register/index.ts
 // runs this before deciding whether to load register.ts and, with it, the client and OpenTelemetry.
 import { writeStderr } from './stderr.ts';
 import { readSwitches, type Env } from './switches.ts';
+import type { Astralog } from '../client/client.ts';
 
 /** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */
 export const STATE = Symbol.for('@astralog/otel.register');
 
 export interface RegisterState {
   status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
+  /** Register's client while status is 'on': the pino and winston transports and the Lambda wrapper use it when given none. */
+  client?: Astralog;
+}
+
+/** Register's state in this process, or undefined when register was not loaded. */
+export function registerState(): RegisterState | undefined {
+  return (globalThis as Record<symbol, RegisterState | undefined>)[STATE];
 }
 
 /**

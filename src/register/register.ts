@@ -66,6 +66,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   installCrashHandlers(client, budget);
   if (settings.captureConsole) captureConsole(client);
   state.status = 'on';
+  state.client = client;
   if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
 }
 

@@ -1,0 +1,2 @@
+// @astralog/otel/pino (to be written)
+export {};
