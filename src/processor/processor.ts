@@ -3,6 +3,7 @@ import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, Readable
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
+import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
 import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
@@ -162,6 +163,9 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.backoff = new RetryPolicy({ baseDelayMs: this.config.flushIntervalMs, maxDelayMs: 10_000, jitter: 'none' });
     this.interval = setInterval(() => this.onInterval(), this.config.flushIntervalMs);
     this.interval.unref();
+    // Records written through the older @opentelemetry/api-logs (winston-transport) reach the provider
+    // this processor serves, once that provider is the global one (NodeSDK registers it at start).
+    bridgeApiLogs();
   }
 
   /** The caller's path: estimate, then enqueue or drop. Nothing here waits, exports or throws. */

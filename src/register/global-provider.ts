@@ -1,22 +1,22 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { logs } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { reportError, reportOnce } from '../diagnostics.ts';
-
-/** Where the older @opentelemetry/api-logs (0.2xx) keeps its global, apart from api 1.10's. */
-const API_LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
+import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
+import { requireFromApp } from '../globals/require-from-app.ts';
 const WATCHED = Symbol.for('@astralog/otel.watched-logs-api');
 
 const FIX =
-  'To send those logs to Astralog too, load @astralog/otel/register before the other SDK starts, or give that SDK ' +
-  'our processor: new NodeSDK({ logRecordProcessors: [new AstralogBatchLogRecordProcessor({ exporter: new AstralogLogRecordExporter({ apiKey }) })] }). ' +
-  'console output, crashes and the client API reach Astralog either way.';
+  'To send them to Astralog, load @astralog/otel/register before that SDK starts (the first --import or --require), ' +
+  'or set OTEL_LOGS_EXPORTER=none for NodeSDK (it then registers no logger provider), or give NodeSDK our processor ' +
+  '(logRecordProcessors: [new AstralogBatchLogRecordProcessor({ exporter: new AstralogLogRecordExporter({ apiKey }) })]) and drop register.';
+/** What still reaches Astralog when another provider is global. */
+const STILL =
+  'console output, crashes, the client API and the @astralog/otel/pino and /winston transports still reach Astralog.';
 
 /**
  * Makes our provider the global OTel logger provider, so every OTel log source (pino/winston
- * instrumentations, libraries) reaches Astralog; also on the older api-logs global when that package
- * is installed. Says so when another SDK got there first, or tries to register after us.
+ * instrumentations, libraries) reaches Astralog, and through the api-logs bridge the older Logs API's
+ * appenders too. Says so when another SDK got there first, or tries to register after us.
  */
 export function registerGlobalLoggerProvider(provider: LoggerProvider): void {
   const registered = logs.setGlobalLoggerProvider(provider);
@@ -24,24 +24,18 @@ export function registerGlobalLoggerProvider(provider: LoggerProvider): void {
     const existing = describeProvider(logs.getLoggerProvider());
     reportError(
       `another OpenTelemetry logger provider (${existing}) was registered before @astralog/otel/register, e.g. by NodeSDK: ` +
-        `logs emitted through the OpenTelemetry Logs API go to it, not to Astralog. ${FIX}`,
+        `records written through the OpenTelemetry Logs API (the pino and winston instrumentations, @opentelemetry/winston-transport, ` +
+        `libraries) go to it, not to Astralog; ${STILL} ${FIX}`,
     );
   }
-  registerOnApiLogs(provider);
-  for (const api of apiCopies()) watchLaterRegistrations(api, provider);
-}
-
-function registerOnApiLogs(provider: LoggerProvider): void {
-  const apiLogs = requireFromApp<{ logs: { setGlobalLoggerProvider(p: unknown): unknown } }>('@opentelemetry/api-logs');
-  if (apiLogs === undefined) return; // not installed: no appender can be waiting on it
-  try {
-    const taken = (globalThis as Record<symbol, unknown>)[API_LOGS_GLOBAL] !== undefined;
-    if (taken || apiLogs.logs.setGlobalLoggerProvider(provider) !== provider) {
-      reportError(`another logger provider was registered on the @opentelemetry/api-logs global first: appenders built on that package do not reach Astralog. ${FIX}`);
-    }
-  } catch {
-    // an incompatible api-logs: nothing to do
+  // Our processor bridged the older @opentelemetry/api-logs global to this one when it was built.
+  if (bridgeApiLogs() === 'taken') {
+    reportError(
+      `another logger provider was registered on the @opentelemetry/api-logs global first: records written through that package ` +
+        `(e.g. by @opentelemetry/winston-transport) go to it, not to Astralog; ${STILL}`,
+    );
   }
+  for (const api of apiCopies()) watchLaterRegistrations(api, provider);
 }
 
 type LogsApi = { setGlobalLoggerProvider(provider: unknown): boolean; [WATCHED]?: true };
@@ -76,23 +70,9 @@ function apiCopies(): LogsApi[] {
   return copies;
 }
 
-/** Loads a package as the application would (from its main script's folder or the working directory), or undefined. */
-export function requireFromApp<T>(name: string): T | undefined {
-  const bases = [process.argv[1], join(process.cwd(), 'noop.js')];
-  for (const base of bases) {
-    if (base === undefined || base === '') continue;
-    try {
-      return createRequire(base)(name) as T;
-    } catch {
-      // not resolvable from there
-    }
-  }
-  return undefined;
-}
-
 function describeProvider(provider: unknown): string {
   try {
-    const name = (provider as { constructor?: { name?: string } })?.constructor?.name;
+    const name = (provider as { constructor?: { name?: string } })?.constructor?.name?.replace(/\$\d+$/, ''); // bundlers rename classes to Name$1
     return name === undefined || name === '' ? 'unknown' : name;
   } catch {
     return 'unknown';

@@ -4,7 +4,7 @@ import { DEFAULT_EVENT_LIMITS, DEFAULT_REDACT_KEYS } from '../config/exporter-co
 import { writeStderr } from './stderr.ts';
 import { EventEncoder } from '../exporter/encode.ts';
 import { AstralogLogRecord } from '../record.ts';
-import { requireFromApp } from './global-provider.ts';
+import { requireFromApp } from '../globals/require-from-app.ts';
 import type { Env } from './switches.ts';
 
 const OTLP_PACKAGE = '@opentelemetry/exporter-logs-otlp-http';

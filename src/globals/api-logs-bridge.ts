@@ -1,0 +1,95 @@
+import type { Logger, LoggerProvider, LogRecord } from '@opentelemetry/api';
+import { requireFromApp } from './require-from-app.ts';
+
+/** Where the older @opentelemetry/api-logs (0.2xx) keeps its global provider, apart from api 1.10's. */
+const API_LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
+/** @opentelemetry/api 1.x's registry (its documented global key), shared by all its module copies. */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+/** Marks our bridge, so every copy of this package (ESM, CommonJS) recognises it. */
+const BRIDGE = Symbol.for('@astralog/otel.api-logs-bridge');
+
+type ApiLogs = { logs: { setGlobalLoggerProvider(provider: unknown): unknown; getLoggerProvider(): unknown } };
+
+/**
+ * What became of the older Logs API: not installed (nothing can write to it), bridged (its records go
+ * to whatever provider is registered on @opentelemetry/api, now or later), or taken by another
+ * provider registered on it directly.
+ */
+export type ApiLogsBridgeState = 'absent' | 'bridged' | 'taken';
+
+let settled: ApiLogsBridgeState | undefined;
+
+/**
+ * Appenders built on @opentelemetry/api-logs (@opentelemetry/winston-transport, older
+ * instrumentations) write to that package's global, which NodeSDK 0.301 and the Logs SDK 3.x never
+ * set: their records are lost even when our processor sits in the provider NodeSDK registered. When
+ * the app has api-logs and its global is empty, this registers there a provider that hands each
+ * record to the provider registered on @opentelemetry/api (read when the record is written, so an SDK
+ * that starts later is found). Idempotent; never throws.
+ */
+export function bridgeApiLogs(): ApiLogsBridgeState {
+  if (settled !== undefined) return settled;
+  settled = install();
+  return settled;
+}
+
+function install(): ApiLogsBridgeState {
+  const global = globalThis as Record<symbol, unknown>;
+  try {
+    const apiLogs = requireFromApp<ApiLogs>('@opentelemetry/api-logs');
+    if (apiLogs === undefined) return 'absent';
+    if (global[API_LOGS_GLOBAL] !== undefined) return isBridge(apiLogs.logs.getLoggerProvider()) ? 'bridged' : 'taken';
+    apiLogs.logs.setGlobalLoggerProvider(BRIDGE_PROVIDER);
+    return isBridge(apiLogs.logs.getLoggerProvider()) ? 'bridged' : 'taken';
+  } catch {
+    return 'absent'; // an api-logs we do not understand: leave it alone
+  }
+}
+
+function isBridge(provider: unknown): boolean {
+  return typeof provider === 'object' && provider !== null && (provider as Record<symbol, unknown>)[BRIDGE] === true;
+}
+
+/** The provider registered on @opentelemetry/api by any of its copies, if any. */
+function registeredProvider(): LoggerProvider | undefined {
+  return (globalThis as Record<symbol, { logs?: LoggerProvider } | undefined>)[OTEL_API_GLOBAL]?.logs;
+}
+
+/** Until a provider is registered, records are dropped, as the Logs API drops them without one. */
+class BridgeLogger {
+  private delegate: Logger | undefined;
+  private readonly name: string;
+  private readonly version: string | undefined;
+  private readonly options: unknown;
+
+  constructor(name: string, version: string | undefined, options: unknown) {
+    this.name = name;
+    this.version = version;
+    this.options = options;
+  }
+
+  emit(record: LogRecord): void {
+    this.resolve()?.emit(record);
+  }
+
+  enabled(options?: Parameters<NonNullable<Logger['enabled']>>[0]): boolean {
+    const logger = this.resolve();
+    if (logger === undefined) return false;
+    return typeof logger.enabled === 'function' ? logger.enabled(options) : true;
+  }
+
+  private resolve(): Logger | undefined {
+    if (this.delegate !== undefined) return this.delegate;
+    const provider = registeredProvider();
+    if (provider === undefined) return undefined;
+    this.delegate = provider.getLogger(this.name, this.version, this.options as Parameters<LoggerProvider['getLogger']>[2]);
+    return this.delegate;
+  }
+}
+
+const BRIDGE_PROVIDER = Object.freeze({
+  [BRIDGE]: true,
+  getLogger(name: string, version?: string, options?: unknown): BridgeLogger {
+    return new BridgeLogger(name, version, options);
+  },
+});
