@@ -1,7 +1,8 @@
 // Runs an example against a local Astralog-compatible receiver and shows what arrived.
-//   node examples/run.mjs basic | existing-otel-setup | traced-services
+//   node examples/run.mjs basic | existing-otel-setup | nodesdk-pino-winston | traced-services
 // (npm run demo runs traced-services.) Needs the built package: npm run build.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startDevReceiver } from '@astralog/otel';
@@ -58,7 +59,10 @@ async function eventsByTrace(receiverUrl, traceIds) {
 async function runApp(name, print) {
   const receiver = await startDevReceiver({ apiKey: KEY, port: 0, print: (line) => print(`   ${line}`) });
   print(`== Astralog dev receiver on ${receiver.url}; running examples/${name}/app.mjs; events as they arrive:`);
-  const app = startNode([join(HERE, name, 'app.mjs')], {
+  // An example with an instrumentation file loads it first, as its comments say.
+  const instrumentation = join(HERE, name, 'instrumentation.mjs');
+  const preload = existsSync(instrumentation) ? ['--import', instrumentation] : [];
+  const app = startNode([...preload, join(HERE, name, 'app.mjs')], {
     cwd: HERE,
     env: { ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_API_KEY: KEY },
     label: name,
@@ -125,12 +129,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (name === 'traced-services') {
     const result = await runTracedServices(print);
     process.exitCode = result.correlated === result.requests ? 0 : 1;
-  } else if (name === 'basic' || name === 'existing-otel-setup') {
+  } else if (name === 'basic' || name === 'existing-otel-setup' || name === 'nodesdk-pino-winston') {
     const result = await runApp(name, print);
     print(`== ${result.events.length} events received; the example exited with code ${result.code}`);
     process.exitCode = result.code;
   } else {
-    process.stderr.write('usage: node examples/run.mjs basic | existing-otel-setup | traced-services\n');
+    process.stderr.write('usage: node examples/run.mjs basic | existing-otel-setup | nodesdk-pino-winston | traced-services\n');
     process.exitCode = 2;
   }
 }

@@ -26,6 +26,17 @@ describe('examples', () => {
     expect(result.stdout).toContain('INFO  orders trace=job-2026-11-28 nightly report sent');
   });
 
+  it('nodesdk-pino-winston: an ESM app under NodeSDK with the pino and winston instrumentations, both correlated', async () => {
+    const result = await run('nodesdk-pino-winston');
+    expect(result.code).toBe(0);
+    const traceId = /trace ([0-9a-f]{32})/.exec(result.stdout)?.[1];
+    expect(traceId).toBeDefined();
+    expect(result.stdout).toContain(`INFO  orders trace=${traceId} order received {"order_id":"ord_42"`);
+    expect(result.stdout).toContain(`WARN  orders trace=${traceId} stock low {"sku":"sku_7","left":1`); // through @opentelemetry/api-logs
+    expect(result.stdout).toMatch(/INFO {2}orders nightly report sent\n/);
+    expect(result.stdout).toContain('== 3 events received');
+  });
+
   it('traced-services: requests through the gateway produce events in both services under one trace_id', async () => {
     const result = await run('traced-services');
     expect(result.code).toBe(0);
