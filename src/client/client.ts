@@ -3,6 +3,7 @@ import { ROOT_CONTEXT, context, trace, type SpanContext } from '@opentelemetry/a
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
+import { naming, withEnvOptions } from '../config/env.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type SyncDelivery } from '../exporter/exporter.ts';
@@ -49,10 +50,17 @@ const UNREADABLE_METADATA: Record<string, unknown> = Object.freeze({ 'astralog.m
 
 /**
  * Creates a client: an OTel LoggerProvider with AstralogBatchLogRecordProcessor and
- * AstralogLogRecordExporter. Throws AstralogConfigError for bad options; never afterwards.
+ * AstralogLogRecordExporter. An option not given is read from the variable register reads
+ * (ASTRALOG_API_KEY, ASTRALOG_ENDPOINT, …); options win. Throws AstralogConfigError for a bad option
+ * or variable, naming it; never afterwards.
  */
-export function createAstralog(options: AstralogOptions): Astralog {
-  return new AstralogClient(options, {});
+export function createAstralog(options?: AstralogOptions): Astralog {
+  const { options: resolved, fromEnv } = withEnvOptions(options, process.env);
+  try {
+    return new AstralogClient(resolved, {});
+  } catch (error) {
+    throw naming(error, fromEnv);
+  }
 }
 
 /** What register adds to a client: resource attributes from OTEL_RESOURCE_ATTRIBUTES, an OTLP exporter. */

@@ -46,22 +46,25 @@ export const ENV_FOR_OPTION: Readonly<Record<string, string>> = {
 
 const OTEL_LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 
-/**
- * Reads register's configuration from the environment (DESIGN.md's table, plus the standard
- * OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and OTEL_LOG_LEVEL). Never throws:
- * a bad value comes back as an error naming the variable and what it accepts.
- */
-export function readEnvConfig(env: Env = process.env): EnvConfig {
-  const errors: string[] = [];
-  // OTEL_SDK_DISABLED and ASTRALOG_API_KEY: the same reading register's early exit makes.
-  const switches = readSwitches(env, errors);
-  if (switches.state !== 'on') return switches;
+/** The client options the environment gives (register's variables), and what was wrong, by option. */
+export interface EnvOptions {
+  options: Partial<AstralogOptions>;
+  /** Option name -> a message naming its variable and what it accepts. */
+  errors: Map<string, string>;
+}
 
+/**
+ * Reads every client option from its variable (ENV_FOR_OPTION; the service from ASTRALOG_SERVICE,
+ * then OTEL_SERVICE_NAME). Never throws. Register and createAstralog both read options this way.
+ */
+export function readEnvOptions(env: Env): EnvOptions {
   const options: Record<string, unknown> = {};
-  options.apiKey = switches.apiKey;
-  if (switches.endpoint !== undefined) options.endpoint = switches.endpoint;
-  const projectId = text(env, 'ASTRALOG_PROJECT_ID');
-  if (projectId !== undefined) options.projectId = projectId;
+  const errors = new Map<string, string>();
+  const fail = (option: string) => (message: string) => void errors.set(option, message);
+  for (const option of ['apiKey', 'endpoint', 'projectId'] as const) {
+    const value = text(env, ENV_FOR_OPTION[option] as string);
+    if (value !== undefined) options[option] = value;
+  }
   const service = text(env, 'ASTRALOG_SERVICE') ?? text(env, 'OTEL_SERVICE_NAME');
   if (service !== undefined) options.service = service;
 
@@ -69,15 +72,16 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
   if (level !== undefined) {
     const lower = level.toLowerCase();
     if (Object.hasOwn(LEVELS, lower)) options.level = lower as LevelName;
-    else errors.push(`ASTRALOG_LEVEL: expected one of ${Object.keys(LEVELS).join(', ')}, got '${level}'`);
+    else fail('level')(`ASTRALOG_LEVEL: expected one of ${Object.keys(LEVELS).join(', ')}, got '${level}'`);
   }
   const compression = text(env, 'ASTRALOG_COMPRESSION');
   if (compression !== undefined) {
     if (compression === 'none' || compression === 'gzip') options.compression = compression;
-    else errors.push(`ASTRALOG_COMPRESSION: expected 'none' or 'gzip', got '${compression}'`);
+    else fail('compression')(`ASTRALOG_COMPRESSION: expected 'none' or 'gzip', got '${compression}'`);
   }
-  const insecure = readBoolean(env, 'ASTRALOG_ALLOW_INSECURE_HTTP', false, errors);
-  if (insecure) options.allowInsecureHttp = true;
+  const insecure: string[] = [];
+  if (readBoolean(env, 'ASTRALOG_ALLOW_INSECURE_HTTP', false, insecure)) options.allowInsecureHttp = true;
+  if (insecure[0] !== undefined) fail('allowInsecureHttp')(insecure[0]);
   // A proxy URL, or none/false/off/no/0 for a direct connection whatever HTTPS_PROXY says.
   const proxy = text(env, 'ASTRALOG_PROXY');
   if (proxy !== undefined) {
@@ -89,8 +93,50 @@ export function readEnvConfig(env: Env = process.env): EnvConfig {
     const value = text(env, name);
     if (value === undefined) continue;
     if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) options[option] = Number(value);
-    else errors.push(`${name}: expected a whole number, got '${value}'`);
+    else fail(option)(`${name}: expected a whole number, got '${value}'`);
   }
+  return { options: options as Partial<AstralogOptions>, errors };
+}
+
+/**
+ * createAstralog's options: each option not given falls back to its variable (options win; a bad
+ * variable behind an option that was given is ignored). Throws AstralogConfigError naming the
+ * variable when one that is used holds a bad value. `fromEnv`: the options read from variables.
+ */
+export function withEnvOptions(given: unknown, env: Env): { options: AstralogOptions; fromEnv: ReadonlySet<string> } {
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
+    throw new AstralogConfigError('options', 'expected an options object, e.g. { apiKey }, or none to read ASTRALOG_API_KEY and the other variables');
+  }
+  const explicit: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given ?? {})) if (value !== undefined) explicit[key] = value;
+  const { options, errors } = readEnvOptions(env);
+  for (const [option, message] of errors) {
+    if (!Object.hasOwn(explicit, option)) throw new AstralogConfigError(ENV_FOR_OPTION[option] ?? option, message.slice(message.indexOf(': ') + 2));
+  }
+  const fromEnv = new Set(Object.keys(options).filter((key) => !Object.hasOwn(explicit, key)));
+  return { options: { ...options, ...explicit } as AstralogOptions, fromEnv };
+}
+
+/** An option error about a value read from the environment also names the variable it came from. */
+export function naming(error: unknown, fromEnv: ReadonlySet<string>): unknown {
+  if (!(error instanceof AstralogConfigError) || !fromEnv.has(error.option)) return error;
+  const variable = error.option === 'service' ? 'ASTRALOG_SERVICE or OTEL_SERVICE_NAME' : ENV_FOR_OPTION[error.option];
+  return variable === undefined ? error : new AstralogConfigError(error.option, `${error.detail} (read from ${variable})`);
+}
+
+/**
+ * Reads register's configuration from the environment (DESIGN.md's table, plus the standard
+ * OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and OTEL_LOG_LEVEL). Never throws:
+ * a bad value comes back as an error naming the variable and what it accepts.
+ */
+export function readEnvConfig(env: Env = process.env): EnvConfig {
+  const errors: string[] = [];
+  // OTEL_SDK_DISABLED and ASTRALOG_API_KEY: the same reading register's early exit makes.
+  const switches = readSwitches(env, errors);
+  if (switches.state !== 'on') return switches;
+  const read = readEnvOptions(env);
+  errors.push(...read.errors.values());
+  const options: Record<string, unknown> = read.options;
 
   const settings: RegisterSettings = {
     captureConsole: readBoolean(env, 'ASTRALOG_CAPTURE_CONSOLE', true, errors),
