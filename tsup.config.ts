@@ -26,6 +26,7 @@ export default defineConfig([
       pino: 'src/integrations/pino.ts',
       winston: 'src/integrations/winston.ts',
       lambda: 'src/integrations/lambda.ts',
+      dev: 'src/dev.ts',
       'register-setup': 'src/register/register.ts',
       'final-delivery-worker': 'src/register/final-delivery-worker.ts',
     },
@@ -33,7 +34,7 @@ export default defineConfig([
     shims: true,
     // Members marked @internal (the processor's and register's protocol with the exporter) are not published.
     dts: {
-      entry: { index: 'src/index.ts', register: 'register/index.ts', pino: 'src/integrations/pino.ts', winston: 'src/integrations/winston.ts', lambda: 'src/integrations/lambda.ts' },
+      entry: { index: 'src/index.ts', register: 'register/index.ts', pino: 'src/integrations/pino.ts', winston: 'src/integrations/winston.ts', lambda: 'src/integrations/lambda.ts', dev: 'src/dev.ts' },
       compilerOptions: { stripInternal: true },
     },
     clean: true,

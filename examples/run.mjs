@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { startDevReceiver } from '@astralog/otel';
+import { startDevReceiver } from '@astralog/otel/dev';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const KEY = 'default-secret-token';

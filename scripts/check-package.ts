@@ -1,7 +1,7 @@
 // Checks the package as a user receives it: packs the tarball, lints it (publint, are-the-types-wrong),
 // installs it into an empty project and loads it with both import and require.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,6 +20,7 @@ try {
   const tarball = join(work, filename);
   console.log(`packed ${filename}: ${files.length} files, ${size} bytes: ${files.map((f) => f.path).join(', ')}`);
   if (files.some((f) => /^(src|test|scripts)\//.test(f.path))) throw new Error('the tarball ships sources or tests');
+  if (!files.some((f) => f.path === 'LICENSE')) throw new Error('the tarball has no LICENSE');
 
   // The internal protocol (protocol.ts; members marked @internal) is not part of the published types.
   const declarations = execFileSync('tar', ['-xzOf', tarball, 'package/dist/index.d.ts', 'package/dist/index.d.cts'], { encoding: 'utf8' });
@@ -58,6 +59,23 @@ try {
     });
     if (status !== 'on') throw new Error(`${flag} @astralog/otel/register with a key: status ${status}, expected on`);
     console.log(`${flag} @astralog/otel/register ok (without and with a key)`);
+  }
+  // Beside NodeSDK (whose 0.301.x releases pin exact 3.1.x versions of the SDK packages), the tree
+  // keeps one copy of each OpenTelemetry package we depend on.
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', '@opentelemetry/sdk-node@0.301.2', '@opentelemetry/api@1.10.0'], app);
+  for (const name of ['@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-logs', '@opentelemetry/context-async-hooks']) {
+    const copies = execFileSync('npm', ['ls', name, '--all', '--parseable'], { cwd: app, encoding: 'utf8' }).split('\n').filter((line) => line.trim() !== '');
+    const versions = new Set(copies.map((dir) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version));
+    if (copies.length !== 1) throw new Error(`beside @opentelemetry/sdk-node 0.301.2, ${name} is installed ${copies.length} times (${[...versions].join(', ')})`);
+    console.log(`beside sdk-node 0.301.2: one copy of ${name} (${[...versions].join('')})`);
+  }
+  // The integrations and the dev receiver, both ways (the integrations beside the libraries they serve).
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', 'winston@3', 'pino@10'], app);
+  for (const [entry, names] of [['pino', 'astralogStream'], ['winston', 'AstralogTransport'], ['lambda', 'wrapHandler'], ['dev', 'startDevReceiver']] as const) {
+    const probe = `if (typeof m.${names} !== 'function') throw new Error('@astralog/otel/${entry} has no ${names}');`;
+    run(process.execPath, ['--input-type=module', '-e', `import * as m from '@astralog/otel/${entry}'; ${probe}`], app);
+    run(process.execPath, ['--input-type=commonjs', '-e', `const m = require('@astralog/otel/${entry}'); ${probe}`], app);
+    console.log(`@astralog/otel/${entry} ok (import and require)`);
   }
   // The astralog command from the installed package.
   const version = execFileSync(join(app, 'node_modules', '.bin', 'astralog'), ['--version'], { encoding: 'utf8' }).trim();

@@ -13,6 +13,3 @@ export type { ProxyOption } from './config/proxy.ts';
 export type { AstralogBatchLogRecordProcessorOptions, AstralogProcessorLimits } from './config/processor-config.ts';
 export type { AstralogOptions } from './config/client-config.ts';
 export { PACKAGE_VERSION } from './version.ts';
-export { startDevReceiver } from './receiver/dev-receiver.ts';
-export type { DevReceiver, DevReceiverOptions, StoredEvent } from './receiver/dev-receiver.ts';
-export type { AstralogEvent } from './receiver/contract.ts';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAstralog, startDevReceiver, type DevReceiver } from '../../src/index.ts';
+import { createAstralog } from '../../src/index.ts';
+import { startDevReceiver, type DevReceiver } from '../../src/dev.ts';
 import { cleanEnv, spawnNode } from '../support/apps.ts';
 import { ROOT } from '../support/spawn.ts';
 
