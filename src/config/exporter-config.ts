@@ -1,3 +1,4 @@
+import { appPackageName } from './app-package.ts';
 import { AstralogConfigError } from './errors.ts';
 import { resolveProxy, type ProxyOption, type ProxySetting } from './proxy.ts';
 import {
@@ -154,7 +155,8 @@ function resolveOptions(options: object): ExporterConfig {
     apiKey: apiKeyOption('apiKey', o.apiKey),
     url,
     projectId: textOption('projectId', o.projectId),
-    service: textOption('service', o.service),
+    // Records whose resource names no service (a provider of NodeSDK's without serviceName) get the app's package name.
+    service: textOption('service', o.service) ?? appPackageName(),
     compression: enumOption('compression', o.compression, ['none', 'gzip'] as const, 'none'),
     exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs),
     headers: headersOption('headers', o.headers),
