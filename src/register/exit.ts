@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { AstralogClient } from '../client/client.ts';
 import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
 
@@ -51,8 +52,14 @@ export function installExitHandlers(client: AstralogClient, budget: ExitBudget):
   }
 }
 
-/** With no listener left, the signal gets its default action: the process ends by it. */
+/**
+ * With no listener left, the signal gets its default action: the process ends by it. Except as PID 1
+ * (a container without an init process), where the kernel ignores a signal's default action: the
+ * process would run on until `docker stop` kills it 10 s later. It ends with 128 + the signal's
+ * number instead, the status a shell reports for a process ended by that signal.
+ */
 function reraise(signal: NodeJS.Signals, listener: () => void): void {
   process.removeListener(signal, listener);
   process.kill(process.pid, signal);
+  if (process.pid === 1) process.exit(128 + (constants.signals[signal] ?? 0));
 }

@@ -65,11 +65,12 @@ export interface SpawnedNode {
 
 /**
  * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root;
- * SIGKILLed after `timeoutMs`.
+ * SIGKILLed after `timeoutMs`. `wrapper` runs node inside another command (e.g. `unshare …`).
  */
-export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }): SpawnedNode {
+export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[] }): SpawnedNode {
   const started = Date.now();
-  const child = spawn(process.execPath, args, {
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...args] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
