@@ -58,7 +58,7 @@ async function eventsByTrace(receiverUrl, traceIds) {
 
 async function runApp(name, print) {
   const receiver = await startDevReceiver({ apiKey: KEY, port: 0, print: (line) => print(`   ${line}`) });
-  print(`== Astralog dev receiver on ${receiver.url}; running examples/${name}/app.mjs; events as they arrive:`);
+  print(`== Astralog dev receiver on ${receiver.url} (page: ${receiver.url}/ while it runs); running examples/${name}/app.mjs; events as they arrive:`);
   // An example with an instrumentation file loads it first, as its comments say.
   const instrumentation = join(HERE, name, 'instrumentation.mjs');
   const preload = existsSync(instrumentation) ? ['--import', instrumentation] : [];
@@ -74,9 +74,10 @@ async function runApp(name, print) {
   return { code, events };
 }
 
-async function runTracedServices(print, requests = ['book', 'lamp', 'broken']) {
+/** `keepOpen`: leave the receiver running (its page stays up) and return it; the caller closes it. */
+async function runTracedServices(print, requests = ['book', 'lamp', 'broken'], { keepOpen = false } = {}) {
   const receiver = await startDevReceiver({ apiKey: KEY, port: 0, print: false });
-  print(`== Astralog dev receiver on ${receiver.url} (key ${KEY})`);
+  print(`== Astralog dev receiver on ${receiver.url} (key ${KEY}); live tail and trace view: open ${receiver.url}/ while the demo runs`);
   print('== starting api and gateway: node --import @astralog/otel/register --require ./tracing.cjs <service>.cjs');
   const dir = join(HERE, 'traced-services');
   const serviceEnv = (service) => ({ ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_API_KEY: KEY, ASTRALOG_SERVICE: service });
@@ -117,8 +118,8 @@ async function runTracedServices(print, requests = ['book', 'lamp', 'broken']) {
   const correlated = [...traces.values()].filter((events) => new Set(events.map((e) => e.service)).size === 2).length;
   print(`== ${correlated} of ${requests.length} requests produced events in both services under one trace_id; services exited with ${exits.map((e) => (e.signal ?? `code ${e.code}`)).join(', ')}`);
   const events = [...receiver.events()];
-  await receiver.close();
-  return { traces, correlated, requests: requests.length, exits, events };
+  if (!keepOpen) await receiver.close();
+  return { traces, correlated, requests: requests.length, exits, events, receiver };
 }
 
 export { runApp, runTracedServices };
@@ -127,8 +128,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const name = process.argv[2];
   const print = (line) => process.stdout.write(line + '\n');
   if (name === 'traced-services') {
-    const result = await runTracedServices(print);
+    // On a terminal the receiver stays up afterwards, so its page can be opened on the demo's traffic.
+    const keepOpen = process.stdout.isTTY === true && !process.argv.includes('--no-wait');
+    const result = await runTracedServices(print, undefined, { keepOpen });
     process.exitCode = result.correlated === result.requests ? 0 : 1;
+    if (keepOpen) {
+      const first = [...result.traces.keys()][0];
+      print(`== the receiver stays up: open ${result.receiver.url}/${first === undefined ? '' : `#trace=${first}`} for the trace view; Ctrl-C to stop`);
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+      await result.receiver.close();
+    }
   } else if (name === 'basic' || name === 'existing-otel-setup' || name === 'nodesdk-pino-winston') {
     const result = await runApp(name, print);
     print(`== ${result.events.length} events received; the example exited with code ${result.code}`);

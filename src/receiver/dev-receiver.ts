@@ -2,7 +2,14 @@ import { appendFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ACCEPTED_BODY, checkDrainBody, checkHeaders, DRAIN_PATH, type AstralogEvent } from './contract.ts';
+import { EventLog, type StoredEvent } from './event-log.ts';
 import { formatEvent } from './format.ts';
+import { LiveStream } from './live-stream.ts';
+import { RefusalCounter, type RefusalCount } from './refusals.ts';
+import { allowedHost, serveWeb } from './web/serve.ts';
+
+export type { StoredEvent } from './event-log.ts';
+export type { RefusalCount } from './refusals.ts';
 
 export interface DevReceiverOptions {
   /** Default 127.0.0.1: a dev receiver has no business on a network. */
@@ -17,8 +24,25 @@ export interface DevReceiverOptions {
   print?: ((line: string) => void) | false;
   /** Colour the level (default: when printing to a TTY). */
   colour?: boolean;
-  /** Events kept in memory for /api/events (oldest dropped first). Default 100000. */
+  /** Events kept in memory for /api/events and the page (oldest dropped first, and counted). Default 10000. */
   maxEvents?: number;
+}
+
+/** What the receiver has seen; the page shows it. Never holds the API key. */
+export interface DevReceiverStats {
+  /** Events accepted since the start. */
+  received: number;
+  /** Events held in memory now (at most maxEvents). */
+  kept: number;
+  maxEvents: number;
+  /** Events pushed out of memory by newer ones. */
+  dropped: number;
+  /** Drain requests refused (401, 400, 413), by status and reason. */
+  refused: { total: number; reasons: RefusalCount[] };
+  /** The receiver process's memory, in bytes. */
+  memory: { rss: number; heapUsed: number };
+  /** Pages reading the live tail now. */
+  liveClients: number;
 }
 
 export interface DevReceiver {
@@ -26,34 +50,32 @@ export interface DevReceiver {
   port: number;
   /** Events kept, oldest first. */
   events(): readonly StoredEvent[];
+  stats(): DevReceiverStats;
   close(): Promise<void>;
 }
-
-export type StoredEvent = AstralogEvent & { received_at: string };
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /**
  * A local Astralog-compatible ingest service: POST /v1/drain (Bearer key, JSON or gzip body,
- * 202 / 400 / 401 / 413 as the contract says), GET /health, and GET /api/events?trace_id=…&service=…
- * to pull the events of one trace across services. Prints events readably as they arrive.
+ * 202 / 400 / 401 / 413 as the contract says), GET /health, GET /api/events?trace_id=…&service=…
+ * to pull the events of one trace across services, and a web page at / (live tail over
+ * GET /api/stream, filters, trace view; counters from GET /api/stats). Prints events readably as they arrive.
  */
 export async function startDevReceiver(options: DevReceiverOptions): Promise<DevReceiver> {
   const host = options.host ?? '127.0.0.1';
-  const maxEvents = options.maxEvents ?? 100_000;
+  const log = new EventLog(options.maxEvents ?? 10_000);
+  const refusals = new RefusalCounter();
   const print = options.print === false ? undefined : (options.print ?? ((line: string) => process.stdout.write(line + '\n')));
   const colour = options.colour ?? (options.print === undefined && process.stdout.isTTY === true);
-  const stored: StoredEvent[] = [];
   const sockets = new Set<Socket>();
   let writing: Promise<void> = Promise.resolve();
 
   const accept = (events: AstralogEvent[]): void => {
     const receivedAt = new Date().toISOString();
-    for (const event of events) {
-      stored.push({ ...event, received_at: receivedAt });
-      print?.(formatEvent(event, colour));
-    }
-    if (stored.length > maxEvents) stored.splice(0, stored.length - maxEvents);
+    const stored = events.map((event): StoredEvent => ({ ...event, received_at: receivedAt }));
+    if (print !== undefined) for (const event of events) print(formatEvent(event, colour));
+    live.published(log.push(stored), stored);
     if (options.out !== undefined) {
       const lines = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
       const out = options.out;
@@ -65,6 +87,25 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
     }
   };
 
+  const stats = (): DevReceiverStats => {
+    const memory = process.memoryUsage();
+    return {
+      received: log.received,
+      kept: log.size,
+      maxEvents: log.capacity,
+      dropped: log.dropped,
+      refused: { total: refusals.total, reasons: refusals.list() },
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed },
+      liveClients: live.clientCount,
+    };
+  };
+  const live = new LiveStream(log, stats);
+  const refuse = (res: ServerResponse, status: number, error: string): void => {
+    refusals.add(status, error);
+    live.statsChanged();
+    sendJson(res, status, { error });
+  };
+
   const server = createServer((req, res) => {
     handle(req, res).catch(() => sendJson(res, 500, { error: 'internal error' }));
   });
@@ -72,19 +113,25 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (req.method === 'GET' && url.pathname === '/api/events') return sendJson(res, 200, { events: query(stored, url.searchParams) });
+    if (req.method === 'GET') {
+      if (!allowedHost(req.headers.host, host)) return sendJson(res, 403, { error: 'the page and the read API answer loopback names only (localhost, 127.0.0.1, [::1])' });
+      if (url.pathname === '/api/events') return sendJson(res, 200, { events: query(log.since(), url.searchParams) });
+      if (url.pathname === '/api/stats') return sendJson(res, 200, stats());
+      if (url.pathname === '/api/stream') return live.open(req, res, url.searchParams.get('since'));
+      if (serveWeb(url.pathname, res)) return;
+    }
     if (req.method !== 'POST' || url.pathname !== DRAIN_PATH) return sendJson(res, 404, { error: 'not found' });
 
     // Headers first, so that a refused upload is not read.
     const refusal = checkHeaders(req.headers, options.apiKey);
     if (refusal !== undefined) {
       req.resume();
-      return sendJson(res, refusal.status, { error: refusal.error });
+      return refuse(res, refusal.status, refusal.error);
     }
     const raw = await readBody(req);
-    if (raw === undefined) return sendJson(res, 413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    if (raw === undefined) return refuse(res, 413, `body larger than ${MAX_BODY_BYTES} bytes`);
     const checked = checkDrainBody(req.headers, raw);
-    if ('error' in checked) return sendJson(res, checked.status, { error: checked.error });
+    if ('error' in checked) return refuse(res, checked.status, checked.error);
     accept(checked.events);
     res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ACCEPTED_BODY) }).end(ACCEPTED_BODY);
   }
@@ -105,8 +152,11 @@ export async function startDevReceiver(options: DevReceiverOptions): Promise<Dev
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    events: () => stored,
+    events: () => log.since(),
+    stats,
     close: async () => {
+      // Open live streams end first (they would hold server.close() forever), then every socket.
+      live.close();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await writing;
