@@ -3,8 +3,9 @@ import { ROOT_CONTEXT, context, trace, type SpanContext } from '@opentelemetry/a
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
+import { appPackageName } from '../config/app-package.ts';
 import { naming, withEnvOptions } from '../config/env.ts';
-import { boundMetadata, ensureContextManager, withBoundMetadata } from '../context/context.ts';
+import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
@@ -54,7 +55,7 @@ const UNREADABLE_METADATA: Record<string, unknown> = Object.freeze({ 'astralog.m
  * (ASTRALOG_API_KEY, ASTRALOG_ENDPOINT, …); options win. Throws AstralogConfigError for a bad option
  * or variable, naming it; never afterwards.
  */
-export function createAstralog(options?: AstralogOptions): Astralog {
+export function createAstralog(options?: Partial<AstralogOptions>): Astralog {
   const { options: resolved, fromEnv } = withEnvOptions(options, process.env);
   try {
     return new AstralogClient(resolved, {});
@@ -80,7 +81,11 @@ export class AstralogClient implements Astralog {
   private readonly origin: RecordOrigin;
   private readonly minSeverity: number;
   readonly serviceName: string;
+  /** Where the service name came from: register's startup line warns when nothing named it. */
+  readonly serviceSource: 'configured' | 'resource' | 'package.json' | 'unknown';
   readonly traceCorrelation: boolean;
+  /** Whose context manager is in place: ours also binds incoming traceparent headers (register's startup line says which). */
+  readonly contextManager: ContextManagerState;
   readonly endpoint: string;
   /** The proxy events go through, if any (register's startup line names it). */
   readonly proxy: ProxyRoute | undefined;
@@ -93,15 +98,20 @@ export class AstralogClient implements Astralog {
     const config = resolveClientConfig(options);
     this.exporter = new AstralogLogRecordExporter(config.exporter);
     this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, meterProvider: config.meterProvider, ...config.limits });
-    // Later wins: OTel defaults, then OTEL_RESOURCE_ATTRIBUTES, then the service option.
+    // Later wins: OTel's defaults (service.name unknown_service:…), then OTEL_RESOURCE_ATTRIBUTES, then
+    // the service option, else the app's package.json name when nothing else names the service.
+    const named = config.service ?? extras.resourceAttributes?.['service.name'];
+    this.serviceSource = config.service !== undefined ? 'configured' : named !== undefined ? 'resource' : appPackageName() !== undefined ? 'package.json' : 'unknown';
+    const service = config.service ?? (named === undefined ? appPackageName() : undefined);
     const resource = defaultResource()
       .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
-      .merge(resourceFromAttributes(config.service === undefined ? {} : { 'service.name': config.service }));
+      .merge(resourceFromAttributes(service === undefined ? {} : { 'service.name': service }));
     this.origin = { resource, instrumentationScope: SDK_SCOPE };
     this.extraProcessors = (extras.extraExporters ?? []).map((exporter) => new AstralogBatchLogRecordProcessor({ exporter, ...config.limits }));
     this.loggerProvider = new LoggerProvider({ resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
     const contextManager = ensureContextManager();
+    this.contextManager = contextManager;
     this.traceCorrelation = contextManager !== 'failed';
     this.serviceName = String(resource.attributes['service.name']); // defaultResource() always names one
     this.endpoint = this.exporter.url;

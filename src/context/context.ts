@@ -1,5 +1,6 @@
 import { context, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { bindIncomingTraceparent, OTEL_API_GLOBAL, tracerProviderRegistered } from './incoming-trace.ts';
 
 /**
  * Context key of the metadata bound by `withContext`. A registry symbol, so the ESM and CommonJS
@@ -7,9 +8,18 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
  */
 export const BOUND_METADATA = Symbol.for('@astralog/otel.bound-metadata');
 
-/** The global where @opentelemetry/api 1.x keeps its registrations (its documented global key). */
-const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+/**
+ * Marks a context manager this package registered, so every copy of it (ESM and CommonJS, register
+ * and createAstralog) knows incoming traceparent headers are bound.
+ */
+const OURS = Symbol.for('@astralog/otel.context-manager');
 
+/**
+ * 'registered': ours is in place (registered now or by another copy of this package): it follows
+ * async work and binds incoming traceparent headers while no tracer provider is registered.
+ * 'existing': the application's (NodeSDK's…): spans correlate, incoming headers are not read.
+ * 'failed': another @opentelemetry/api version owns the globals: no correlation.
+ */
 export type ContextManagerState = 'registered' | 'existing' | 'failed';
 
 /**
@@ -17,10 +27,14 @@ export type ContextManagerState = 'registered' | 'existing' | 'failed';
  * async work. Never replaces one already registered (NodeSDK's, or the app's).
  */
 export function ensureContextManager(): ContextManagerState {
-  const registry = (globalThis as Record<symbol, { context?: unknown } | undefined>)[OTEL_API_GLOBAL];
-  if (registry?.context !== undefined) return 'existing';
+  const registry = (globalThis as Record<symbol, { context?: Record<symbol, unknown> } | undefined>)[OTEL_API_GLOBAL];
+  if (registry?.context !== undefined) return registry.context[OURS] === true ? 'registered' : 'existing';
   const manager = new AsyncLocalStorageContextManager().enable();
-  if (context.setGlobalContextManager(manager)) return 'registered';
+  if (context.setGlobalContextManager(manager)) {
+    Object.defineProperty(manager, OURS, { value: true });
+    bindIncomingTraceparent(manager);
+    return 'registered';
+  }
   // Another @opentelemetry/api version owns the globals: correlation cannot work through them.
   manager.disable();
   return 'failed';
@@ -41,4 +55,18 @@ export function withBoundMetadata<T>(metadata: Record<string, unknown>, fn: () =
   const outer = boundMetadata(active);
   const merged = Object.freeze(outer === undefined ? metadata : { ...outer, ...metadata });
   return context.with(active.setValue(BOUND_METADATA, merged), fn);
+}
+
+/**
+ * Where an event's trace id comes from now (besides an explicit or bound `trace_id`): 'spans' once
+ * a tracer provider is registered, 'traceparent' (incoming request headers) while none is and the
+ * context manager is ours, 'none' while none is and the context manager is the application's,
+ * 'off' when no context manager could be registered.
+ */
+export type CorrelationSource = 'spans' | 'traceparent' | 'none' | 'off';
+
+export function correlationSource(state: ContextManagerState): CorrelationSource {
+  if (state === 'failed') return 'off';
+  if (tracerProviderRegistered()) return 'spans';
+  return state === 'registered' ? 'traceparent' : 'none';
 }

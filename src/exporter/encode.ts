@@ -147,8 +147,10 @@ export class EventEncoder {
     buf.raw(this.projectIdField);
     buf.ascii(',"metadata":{');
     let written = w.writeMembers(attributes, 1, id.promoted ? 'trace_id' : undefined, true);
-    if (id.spanContext !== undefined && !('span_id' in attributes)) {
-      if (w.writeMember('span_id', id.spanContext.spanId, 1, written === 0)) written++;
+    if (id.spanContext !== undefined) {
+      // A remote span context (an incoming traceparent, no local span) names the caller's span.
+      const key = id.spanContext.isRemote === true ? 'parent_span_id' : 'span_id';
+      if (!(key in attributes) && w.writeMember(key, id.spanContext.spanId, 1, written === 0)) written++;
     }
     if (typeof record.eventName === 'string' && record.eventName !== '' && !('event.name' in attributes)) {
       if (w.writeMember('event.name', record.eventName, 1, written === 0)) written++;

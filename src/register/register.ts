@@ -5,6 +5,7 @@ import { AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
+import { correlationSource } from '../context/context.ts';
 import { registerSecret, reportError, reportInfo } from '../diagnostics.ts';
 import { writeStderr } from './stderr.ts';
 import { installCrashHandlers } from './crash.ts';
@@ -76,9 +77,26 @@ function startupLine(client: AstralogClient, settings: RegisterSettings, otlp: b
   const via = proxy === undefined ? '' : ` through the proxy ${proxy.origin} (${proxy.variable ?? 'ASTRALOG_PROXY'})`;
   return (
     `sending logs to ${client.endpoint}${via} as service "${client.serviceName}"; ` +
-    `trace correlation ${client.traceCorrelation ? 'on' : 'off (another @opentelemetry/api version owns the globals)'}; ` +
+    `trace correlation ${correlationNote(client)}; ` +
     `console capture ${settings.captureConsole ? 'on' : 'off'}${otlpNote} (ASTRALOG_QUIET=true hides this line)`
   );
+}
+
+/** Where trace ids come from, as things stand at start (a tracer provider registered later takes over), and what to do when nowhere. */
+function correlationNote(client: AstralogClient): string {
+  switch (correlationSource(client.contextManager)) {
+    case 'spans':
+      return 'from spans (a tracer provider is registered)';
+    case 'traceparent':
+      return 'from incoming traceparent headers (no tracer provider registered yet; once one is, from its spans)';
+    case 'none':
+      return (
+        'not yet: no tracer provider is registered, and incoming traceparent headers are read only under our context manager ' +
+        '(load @astralog/otel/register before the code that registers a context manager, or register a tracer provider, e.g. NodeSDK with HTTP instrumentation)'
+      );
+    case 'off':
+      return 'off: another @opentelemetry/api version owns the OpenTelemetry globals (npm ls @opentelemetry/api; keep a single 1.x copy)';
+  }
 }
 
 /** Cluster workers share a service name: each event says which process wrote it. */

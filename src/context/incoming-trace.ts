@@ -1,0 +1,97 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createContextKey, defaultTextMapGetter, type Context, type ContextManager } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+/** Published by Node's HTTP server (http and https) for each request, before its 'request' event. */
+const REQUEST_START = 'http.server.request.start';
+
+/** The global where @opentelemetry/api 1.x keeps its registrations (its documented global key). */
+export const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * Context key of the context a request started in, kept under the context bound from its
+ * traceparent: the next request of the same connection starts from it again, not from ours.
+ */
+const OUTER = createContextKey('@astralog/otel incoming request: outer context');
+
+/** Validates like every OTel propagator (version ff, all-zero ids, upper case, bad lengths are refused). */
+const propagator = new W3CTraceContextPropagator();
+
+/** A context manager that can make a context active for the rest of the current execution (AsyncLocalStorage's enterWith). */
+export type AttachingContextManager = ContextManager & Required<Pick<ContextManager, 'attach'>>;
+
+/** Whether a tracer provider is registered in the OTel API globals (then spans, not headers, carry the trace). */
+export function tracerProviderRegistered(): boolean {
+  const registry = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_API_GLOBAL];
+  return registry?.trace !== undefined;
+}
+
+/**
+ * `base` with the remote span context of a valid W3C `traceparent` (and its `tracestate`) in
+ * `headers`, as a non-recording span; undefined when there is none, or it is invalid.
+ */
+export function incomingTraceContext(base: Context, headers: IncomingHttpHeaders): Context | undefined {
+  if (headers.traceparent === undefined) return undefined;
+  const extracted = propagator.extract(base, headers, defaultTextMapGetter);
+  return extracted === base ? undefined : extracted;
+}
+
+interface RequestStart {
+  request: IncomingMessage;
+  response: ServerResponse;
+  socket: object;
+}
+
+/**
+ * While no tracer provider is registered (checked per request, so one registered later takes
+ * over), makes each incoming HTTP request's traceparent the active span context for the whole
+ * of its handling: the handler, whatever it starts (awaits, timers) and the listeners of its
+ * request and response (body and 'finish' events come from the socket, outside the handler).
+ * So every log source (the client, console capture, OTel Logs API records) correlates.
+ *
+ * The context is entered in the channel's subscriber, which Node runs synchronously right before
+ * the 'request' event. Entering lasts past the request on Node 22 (async_hooks: the store stays on
+ * the connection's parser resource, shared by its keep-alive requests) and across pipelined
+ * requests parsed in one read, so every request, with a traceparent or not, first goes back to the
+ * context its connection started in. Binding a response binds Node's own 'finish' listener too
+ * (added right after this channel), which starts the next pipelined response of the connection:
+ * so the later requests of a connection that carried a traced one are bound, to their own context.
+ *
+ * `manager` must be the registered global context manager. Returns a function that stops it.
+ */
+export function bindIncomingTraceparent(manager: AttachingContextManager): () => void {
+  /** Connections that carried a request bound to its traceparent. */
+  const tracedConnections = new WeakSet<object>();
+  const onRequestStart = (message: unknown): void => {
+    try {
+      const { request, response, socket } = message as RequestStart;
+      const active = manager.active();
+      const outer = (active.getValue(OUTER) as Context | undefined) ?? active;
+      // A tracer provider's HTTP instrumentation binds request and response to its span itself (and
+      // an emitter bound twice keeps its first binding): leave them alone.
+      if (tracerProviderRegistered()) {
+        if (outer !== active) manager.attach(outer);
+        return;
+      }
+      const bound = incomingTraceContext(outer, request.headers);
+      let ctx = outer;
+      if (bound !== undefined) {
+        ctx = bound.setValue(OUTER, outer);
+        tracedConnections.add(socket);
+      } else if (!tracedConnections.has(socket)) {
+        if (outer !== active) manager.attach(outer);
+        return;
+      }
+      if (ctx !== active) manager.attach(ctx); // never disposed: it ends with the current execution, or at the next request
+      manager.bind(ctx, request);
+      manager.bind(ctx, response);
+    } catch {
+      // Never into the application's request handling: this request is just not correlated.
+    }
+  };
+  subscribe(REQUEST_START, onRequestStart);
+  return () => {
+    unsubscribe(REQUEST_START, onRequestStart);
+  };
+}
