@@ -13,7 +13,7 @@ import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';
 import { createOtlpExporter } from './otlp.ts';
 import { ExitBudget } from './final-delivery.ts';
-import { registerGlobalLoggerProvider } from './global-provider.ts';
+import { registerGlobalLoggerProvider, watchLaterRegistrations, type LogsApi } from './global-provider.ts';
 
 /**
  * Sets up logging to Astralog from the environment: the client, the global OTel logger provider,
@@ -33,6 +33,17 @@ export function register(): void {
     state.status = 'failed';
     reportError(`register could not start; the application runs without it: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The ESM entry runs the set-up as CommonJS (cheaper to load) and then hands over the ESM copy of
+ * @opentelemetry/api, which an ESM app and the NodeSDK it starts use: a later registration through
+ * it is said too.
+ */
+export function watchLogsApi(api: unknown): void {
+  const client = (globalThis as Record<symbol, RegisterState | undefined>)[STATE]?.client;
+  if (!(client instanceof AstralogClient) || typeof (api as Partial<LogsApi> | undefined)?.setGlobalLoggerProvider !== 'function') return;
+  watchLaterRegistrations(api as LogsApi, client.loggerProvider);
 }
 
 function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
@@ -65,7 +76,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   const budget = new ExitBudget(settings.shutdownTimeoutMs);
   installExitHandlers(client, budget);
   installCrashHandlers(client, budget);
-  if (settings.captureConsole) captureConsole(client);
+  if (settings.captureConsole) captureConsole(client, options.redactKeys);
   state.status = 'on';
   state.client = client;
   if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
