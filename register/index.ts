@@ -4,11 +4,16 @@
 // This is the ESM build (dist/register.js); register/require.ts is the CommonJS one. When there is
 // nothing to set up (OTEL_SDK_DISABLED=true, no ASTRALOG_API_KEY, another copy already ran) it
 // settles that without loading anything heavy. Otherwise it loads the rest (src/register/register.ts:
-// the client, OpenTelemetry, http, zlib, ...), built as dist/register-setup.js next to this file,
-// and waits for it, so the app starts after register as before (see tsup.config.ts).
+// the client, OpenTelemetry, http, zlib, ...) in its CommonJS build, dist/register-setup.cjs next to
+// this file: Node loads the OpenTelemetry packages' CommonJS files at about half the CPU of their
+// ESM ones (bench/RESULTS.md, start-up), and the app starts after register as before.
+import { createRequire } from 'node:module';
 import { settledWithoutSetUp, type SetUpModule } from '../src/register/gate.ts';
 
 if (!settledWithoutSetUp(process.env)) {
-  const setUp = (await import(new URL('./register-setup.js', import.meta.url).href)) as SetUpModule;
+  const setUp = createRequire(import.meta.url)('./register-setup.cjs') as SetUpModule;
   setUp.register();
+  // The ESM copy of the API keeps its own setGlobalLoggerProvider: watched too, before the app runs.
+  const api = await import('@opentelemetry/api').catch(() => undefined);
+  setUp.watchLogsApi(api?.logs);
 }

@@ -38,14 +38,14 @@ export function registerGlobalLoggerProvider(provider: LoggerProvider): void {
   for (const api of apiCopies()) watchLaterRegistrations(api, provider);
 }
 
-type LogsApi = { setGlobalLoggerProvider(provider: unknown): boolean; [WATCHED]?: true };
+export type LogsApi = { setGlobalLoggerProvider(provider: unknown): boolean; [WATCHED]?: true };
 
 /**
  * NodeSDK registers its logger provider when it starts, often after us. Its registration then
  * fails with only a diag message few people see; tell the user instead. Both module copies of
  * @opentelemetry/api (ESM and CommonJS) are watched: they keep separate API objects.
  */
-function watchLaterRegistrations(api: LogsApi, ours: LoggerProvider): void {
+export function watchLaterRegistrations(api: LogsApi, ours: LoggerProvider): void {
   if (api[WATCHED]) return;
   const original = api.setGlobalLoggerProvider;
   api.setGlobalLoggerProvider = function (this: unknown, provider: unknown): boolean {

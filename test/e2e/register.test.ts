@@ -465,7 +465,7 @@ describe('register whose last-delivery worker file is missing (a bundler left it
     expect(run.code, describeResult(run)).toBe(3);
     expect(run.durationMs, describeResult(run)).toBeLessThan(10_000);
     const lines = ownLines(run.stderr);
-    expect(lines.filter((l) => /no last delivery at exit: .*final-delivery-worker\.js is missing/.test(l)), describeResult(run)).toHaveLength(1);
+    expect(lines.filter((l) => /no last delivery at exit: .*final-delivery-worker\.c?js is missing/.test(l)), describeResult(run)).toHaveLength(1);
     expect(lines.filter((l) => /dropped 1 log record\(s\): 1 shutdown/.test(l)), describeResult(run)).toHaveLength(1);
   });
 });
