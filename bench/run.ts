@@ -67,6 +67,84 @@ for (const s of HOT_PATH) {
   say(`| ${s.label} | ${ns.toFixed(0)} | ${(hot.get(s.id) as number[]).map((v) => v.toFixed(0)).join(', ')} | ${ratio.toFixed(2)}x | ${goal} |`);
 }
 
+// 1b. Logging libraries: a pino or winston call, through our transports and through the usual destinations
+const LIBRARIES = [
+  { id: 'pino-devnull', label: 'pino to /dev/null (pino.destination, sync)', baseline: 'pino-devnull' },
+  { id: 'pino-ours', label: 'pino to Astralog (astralogStream)', baseline: 'pino-devnull' },
+  { id: 'pino-stdout-and-ours', label: 'pino to /dev/null and Astralog (pino.multistream)', baseline: 'pino-devnull' },
+  { id: 'pino-otel-transport', label: 'pino to pino-opentelemetry-transport (worker thread; its CPU not counted)', baseline: 'pino-devnull' },
+  { id: 'winston-devnull', label: 'winston to /dev/null (Stream transport)', baseline: 'winston-devnull' },
+  { id: 'winston-ours', label: 'winston to Astralog (AstralogTransport)', baseline: 'winston-devnull' },
+] as const;
+const libraryCalls = quick ? 50_000 : 200_000;
+const libraries = interleaved(
+  LIBRARIES.map((s) => s.id),
+  runs,
+  (id) => runScenario<{ nsPerCall: number }>('hot-path.ts', [id, String(libraryCalls)]).nsPerCall,
+);
+say();
+say(`## Logging libraries: ns per call on the logging thread, ${libraryCalls} calls with 5 attributes, median of ${runs} runs`);
+say();
+say('Our transports run in the calling thread (so they see the active span); exporting happens between calls, untimed, as in the hot-path rows.');
+say();
+say('| destination | ns/call | runs | vs the same library to /dev/null |');
+say('|---|---:|---|---:|');
+for (const s of LIBRARIES) {
+  const ns = median(libraries.get(s.id) as number[]);
+  const base = median(libraries.get(s.baseline) as number[]);
+  say(`| ${s.label} | ${ns.toFixed(0)} | ${(libraries.get(s.id) as number[]).map((v) => v.toFixed(0)).join(', ')} | ${s.id === s.baseline ? 'baseline' : `${(ns / base).toFixed(2)}x`} |`);
+}
+
+// 1c. A synchronous burst: 100k calls in one loop, no await (nothing of the pipeline runs meanwhile)
+const SYNC = [
+  { id: 'stock-emit-sync', label: 'stock Logger.emit + BatchLogRecordProcessor (no-op exporter; its 2048-record queue drops the rest)' },
+  { id: 'client-info-sync', label: 'client.info (real exporter to a loopback receiver; every record kept and delivered)' },
+] as const;
+const syncCalls = 100_000;
+const sync = interleaved(
+  SYNC.map((s) => s.id),
+  runs,
+  (id) => runScenario<{ nsPerCall: number; rssGrowthMB: number }>('hot-path.ts', [id, String(syncCalls)]),
+);
+const stockSyncNs = median((sync.get('stock-emit-sync') ?? []).map((r) => r.nsPerCall));
+say();
+say(`## Synchronous burst: ${syncCalls} calls in one loop (after the same warm-up as above), median of ${runs} runs`);
+say();
+say('| scenario | ns/call | runs | vs stock | RSS growth MB over the loop | goal |');
+say('|---|---:|---|---:|---:|---|');
+for (const s of SYNC) {
+  const list = sync.get(s.id) ?? [];
+  const ns = median(list.map((r) => r.nsPerCall));
+  const ratio = ns / stockSyncNs;
+  const goal = s.id === 'client-info-sync' ? `<= 0.25x: ${verdict(ratio <= 0.25)}` : 'baseline';
+  say(`| ${s.label} | ${ns.toFixed(0)} | ${list.map((r) => r.nsPerCall.toFixed(0)).join(', ')} | ${ratio.toFixed(2)}x | ${median(list.map((r) => r.rssGrowthMB))} | ${goal} |`);
+}
+
+// 1d. Start-up: a hello-world that logs one line, as fresh processes
+interface StartupResult {
+  runs: number;
+  expected: number;
+  delivered: { register: number; nodesdk: number };
+  plain: { wallMs: number; cpuMs: number };
+  register: { wallMs: number; cpuMs: number };
+  nodesdk: { wallMs: number; cpuMs: number };
+}
+const startupRuns = quick ? 5 : 15;
+const startup = runScenario<StartupResult>('startup.ts', [String(startupRuns)]);
+say();
+say(`## Start-up: a hello-world logging one line to a loopback receiver, fresh processes, median of ${startupRuns} (interleaved)`);
+say();
+say('| process | wall ms | CPU ms (all threads) | added to plain node: wall, CPU | delivered | goal |');
+say('|---|---:|---:|---:|---|---|');
+for (const [name, label] of [['plain', 'plain node'], ['register', 'node --import @astralog/otel/register'], ['nodesdk', 'node --import (NodeSDK with its OTLP/HTTP log exporter)']] as const) {
+  const r = startup[name];
+  const addedWall = r.wallMs - startup.plain.wallMs;
+  const addedCpu = r.cpuMs - startup.plain.cpuMs;
+  const delivered = name === 'plain' ? '' : `${startup.delivered[name]} of ${startup.expected}`;
+  const goal = name === 'register' ? `<= +60 ms each: ${verdict(addedWall <= 60 && addedCpu <= 60)}` : '';
+  say(`| ${label} | ${r.wallMs.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${name === 'plain' ? 'baseline' : `+${addedWall.toFixed(0)}, +${addedCpu.toFixed(0)}`} | ${delivered} | ${goal} |`);
+}
+
 // 2. Default-settings burst against a loopback receiver, ours and the stock OTLP pipeline
 interface BurstResult {
   delivered: number;

@@ -1,11 +1,17 @@
 // One hot-path scenario per process: ns per logging call, timed over the calls only.
 // Calls run in chunks; between chunks the event loop turns, so every contender's background
 // export work runs (untimed) and no queue overflows into a cheaper drop path.
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:http';
 import { SeverityNumber } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AstralogBatchLogRecordProcessor, createAstralog } from '../../src/index.ts';
+import pino from 'pino';
+import winston from 'winston';
+import { AstralogBatchLogRecordProcessor, createAstralog, type Astralog } from '../../src/index.ts';
+import { astralogStream } from '../../src/integrations/pino.ts';
+import { AstralogTransport } from '../../src/integrations/winston.ts';
+import { forkReceiver } from '../receiver-client.ts';
 import { loginAttributes } from '../payload.ts';
 import { listenOnLoopback } from '../../test/support/listen.ts';
 import { ACCEPTED_BODY, checkHeaders, DRAIN_PATH } from '../../src/receiver/contract.ts';
@@ -87,29 +93,123 @@ async function otelEmit(processor: LogRecordProcessor): Promise<number> {
   return ns;
 }
 
+/** The client exporting to an in-process counting receiver; checks on close that every call arrived. */
+async function withClient(time: (client: Astralog) => Promise<number>): Promise<number> {
+  const receiver = await startCountingReceiver();
+  const client = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
+  const ns = await time(client);
+  await client.close();
+  const stats = client.stats();
+  if (stats.exported !== stats.emitted || receiver.events() !== stats.emitted) {
+    throw new Error(`client lost records: ${JSON.stringify(stats)}, receiver counted ${receiver.events()}`);
+  }
+  await receiver.close();
+  return ns;
+}
+
+const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
+
+/**
+ * A synchronous burst: `calls` calls in one loop, no await, as a request handler or a job that logs
+ * in a tight loop does. Nothing of the pipeline runs until the loop ends; what the calls leave
+ * behind (records held, garbage) is theirs. Peak RSS growth is sampled after the loop.
+ */
+async function timeSyncBurst(call: (i: number) => void): Promise<{ ns: number; rssGrowthMB: number }> {
+  // Warmed up as the other hot-path rows are (the same calls, in chunks, the loop turning between).
+  for (let i = 0; i < WARMUP; i += CHUNK) {
+    for (let j = 0; j < CHUNK; j++) call(i + j);
+    await yieldLoop();
+  }
+  await new Promise((r) => setTimeout(r, 100)); // the warm-up's exports leave
+  const rssBefore = process.memoryUsage.rss();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) call(i);
+  const ns = Number(process.hrtime.bigint() - start) / calls;
+  return { ns, rssGrowthMB: Math.round((process.memoryUsage.rss() - rssBefore) / 2 ** 20) };
+}
+let burst: { ns: number; rssGrowthMB: number } | undefined;
+
 let nsPerCall: number;
 switch (scenario) {
+  case 'stock-emit-sync': {
+    const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: new NoopExporter() })] });
+    const logger = provider.getLogger('bench');
+    burst = await timeSyncBurst((i) => logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'user logged in', attributes: loginAttributes(i) }));
+    nsPerCall = burst.ns;
+    await provider.shutdown();
+    break;
+  }
+  case 'client-info-sync':
+    nsPerCall = await withClient(async (client) => {
+      burst = await timeSyncBurst((i) => client.info('user logged in', loginAttributes(i)));
+      return burst.ns;
+    });
+    break;
+  // Logging libraries: the same call (5 attributes and a message) through each destination.
+  case 'pino-devnull': {
+    const logger = pino(devNull());
+    nsPerCall = await timeCalls((i) => logger.info(loginAttributes(i), 'user logged in'));
+    break;
+  }
+  case 'pino-ours':
+    nsPerCall = await withClient(async (client) => {
+      const logger = pino(astralogStream({ client }));
+      return timeCalls((i) => logger.info(loginAttributes(i), 'user logged in'));
+    });
+    break;
+  case 'pino-stdout-and-ours':
+    nsPerCall = await withClient(async (client) => {
+      const logger = pino({}, pino.multistream([{ stream: devNull() }, { stream: astralogStream({ client }) }]));
+      return timeCalls((i) => logger.info(loginAttributes(i), 'user logged in'));
+    });
+    break;
+  case 'pino-otel-transport': {
+    // The transport serialises on this thread and exports from a worker thread: the worker's CPU is
+    // not in this number (it is in the end-to-end rows).
+    const receiver = await forkReceiver('otlp');
+    const transport = pino.transport({
+      target: 'pino-opentelemetry-transport',
+      options: {
+        resourceAttributes: { 'service.name': 'bench' },
+        logRecordProcessorOptions: [{ recordProcessorType: 'batch', exporterOptions: { protocol: 'http', httpExporterOptions: { url: receiver.url } } }],
+      },
+    });
+    const logger = pino(transport);
+    nsPerCall = await timeCalls((i) => logger.info(loginAttributes(i), 'user logged in'));
+    // Its worker may still be exporting (what it delivers is not this row's subject): let it end
+    // within its own 10 s, and stop here either way.
+    transport.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      transport.once('close', resolve);
+      transport.once('error', () => resolve());
+      transport.end();
+    });
+    await receiver.close();
+    break;
+  }
+  case 'winston-devnull': {
+    const logger = winston.createLogger({ transports: [new winston.transports.Stream({ stream: createWriteStream('/dev/null') })] });
+    nsPerCall = await timeCalls((i) => logger.info('user logged in', loginAttributes(i)));
+    break;
+  }
+  case 'winston-ours':
+    nsPerCall = await withClient(async (client) => {
+      const logger = winston.createLogger({ transports: [new AstralogTransport({ client })] });
+      return timeCalls((i) => logger.info('user logged in', loginAttributes(i)));
+    });
+    break;
   case 'stock-emit':
     nsPerCall = await otelEmit(new BatchLogRecordProcessor({ exporter: new NoopExporter() }));
     break;
   case 'ours-emit':
     nsPerCall = await otelEmit(new AstralogBatchLogRecordProcessor({ exporter: new NoopExporter() }));
     break;
-  case 'client-info': {
+  case 'client-info':
     // The real client, exporting over HTTP to a loopback receiver; its export work runs in the
     // untimed gaps, and the garbage it leaves is timed, as it is the client's own.
-    const receiver = await startCountingReceiver();
-    const log = createAstralog({ apiKey: 'bench-key', endpoint: receiver.url, service: 'bench' });
-    nsPerCall = await timeCalls((i) => log.info('user logged in', loginAttributes(i)));
-    await log.close();
-    const stats = log.stats();
-    if (stats.exported !== stats.emitted || receiver.events() !== stats.emitted) {
-      throw new Error(`client lost records: ${JSON.stringify(stats)}, receiver counted ${receiver.events()}`);
-    }
-    await receiver.close();
+    nsPerCall = await withClient((client) => timeCalls((i) => client.info('user logged in', loginAttributes(i))));
     break;
-  }
   default:
     throw new Error(`unknown scenario ${scenario}`);
 }
-process.stdout.write(JSON.stringify({ scenario, calls, nsPerCall }) + '\n');
+process.stdout.write(JSON.stringify({ scenario, calls, nsPerCall, rssGrowthMB: burst?.rssGrowthMB }) + '\n');
