@@ -87,10 +87,17 @@ function startupLine(client: AstralogClient, settings: RegisterSettings, otlp: b
   const proxy = client.proxy;
   const via = proxy === undefined ? '' : ` through the proxy ${proxy.origin} (${proxy.variable ?? 'ASTRALOG_PROXY'})`;
   return (
-    `sending logs to ${client.endpoint}${via} as service "${client.serviceName}"; ` +
+    `sending logs to ${client.endpoint}${via} as service "${client.serviceName}"${serviceNote(client)}; ` +
     `trace correlation ${correlationNote(client)}; ` +
     `console capture ${settings.captureConsole ? 'on' : 'off'}${otlpNote} (ASTRALOG_QUIET=true hides this line)`
   );
+}
+
+/** Says where the service name came from when no setting named it, and warns when nothing did. */
+function serviceNote(client: AstralogClient): string {
+  if (client.serviceSource === 'package.json') return ' (the package.json name; ASTRALOG_SERVICE sets another)';
+  if (client.serviceSource === 'unknown') return " (OpenTelemetry's default: nothing names this service; set ASTRALOG_SERVICE)";
+  return '';
 }
 
 /** Where trace ids come from, as things stand at start (a tracer provider registered later takes over), and what to do when nowhere. */

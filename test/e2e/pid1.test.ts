@@ -33,7 +33,7 @@ describe('register as PID 1', () => {
       );
       const node = spawnNode(['--import', '@astralog/otel/register', app], {
         env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_QUIET: 'true' }),
-        wrapper: ['unshare', '--pid', '--fork', '--mount-proc'],
+        wrapper: ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'], // a failed run leaves no process behind
       });
       await node.waitForLine('ready');
       expect(node.stdout()).toContain('serving as pid 1');
