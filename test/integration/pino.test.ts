@@ -2,37 +2,19 @@ import { Writable } from 'node:stream';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import pino10 from 'pino';
 import pino9 from 'pino9';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AstralogConfigError, createAstralog, type Astralog } from '../../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { AstralogConfigError, type Astralog } from '../../src/index.ts';
 import { astralogStream } from '../../src/integrations/pino.ts';
 import { STATE } from '../../src/register/gate.ts';
-import { captureStderr, TEST_KEY } from '../support/exporting.ts';
-import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { useClientAndReceiver } from '../support/client-fixture.ts';
+import { TEST_KEY } from '../support/exporting.ts';
 
 // astralogStream() behind real pino loggers (10 and 9), through a real client, to a loopback receiver.
 
 type Event = { level: string; message: string; service: string; trace_id?: string; metadata?: Record<string, unknown> };
 
-let receiver: Receiver;
-let client: Astralog;
-let stderr: ReturnType<typeof captureStderr>;
-
-beforeEach(async () => {
-  receiver = await startReceiver({ apiKey: TEST_KEY });
-  stderr = captureStderr();
-  client = createAstralog({ apiKey: TEST_KEY, endpoint: receiver.url, service: 'pino-test', level: 'trace', flushIntervalMs: 600_000 });
-});
-afterEach(async () => {
-  await client.close();
-  await receiver.close();
-  stderr.restore();
-});
-
-/** Everything logged so far, as the receiver got it. */
-async function delivered(): Promise<Event[]> {
-  await client.flush();
-  return receiver.accepted as Event[];
-}
+const fx = useClientAndReceiver('pino-test');
+const delivered = (): Promise<Event[]> => fx.delivered() as Promise<Event[]>;
 
 /** A destination that keeps nothing: the other half of a multistream. */
 const sink = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -42,7 +24,7 @@ describe.each([
   ['pino 9', pino9 as unknown as typeof pino10],
 ])('astralogStream with %s', (_name, pino) => {
   it('maps the default levels, and sends msg as the message and the other fields as metadata', async () => {
-    const logger = pino({ level: 'trace', base: null }, astralogStream({ client }));
+    const logger = pino({ level: 'trace', base: null }, astralogStream({ client: fx.client }));
     logger.trace('t');
     logger.debug('d');
     logger.info({ user_id: 'usr_1', nested: { a: [1, 2] } }, 'i');
@@ -60,7 +42,7 @@ describe.each([
   });
 
   it("keeps pino's base fields (pid, hostname) and child bindings as metadata", async () => {
-    const logger = pino(astralogStream({ client }));
+    const logger = pino(astralogStream({ client: fx.client }));
     logger.child({ request_id: 'r-1' }).child({ step: 2 }).info('bound');
     const [event] = await delivered();
     expect(event).toMatchObject({ level: 'info', message: 'bound' });
@@ -68,14 +50,14 @@ describe.each([
   });
 
   it('sends custom levels by name (customLevels, useOnlyCustomLevels, a child with its own levels)', async () => {
-    const withCustom = pino({ base: null, customLevels: { audit: 35, alarm: 55 } }, astralogStream({ client }));
+    const withCustom = pino({ base: null, customLevels: { audit: 35, alarm: 55 } }, astralogStream({ client: fx.client }));
     withCustom.audit('a');
     withCustom.alarm('b');
     withCustom.info('c');
-    const only = pino({ base: null, customLevels: { critical: 60, chatter: 25 }, useOnlyCustomLevels: true, level: 'chatter' }, astralogStream({ client }));
+    const only = pino({ base: null, customLevels: { critical: 60, chatter: 25 }, useOnlyCustomLevels: true, level: 'chatter' }, astralogStream({ client: fx.client }));
     only.critical('d');
     only.chatter('e');
-    const child = pino({ base: null }, astralogStream({ client })).child({}, { customLevels: { notice: 33 } });
+    const child = pino({ base: null }, astralogStream({ client: fx.client })).child({}, { customLevels: { notice: 33 } });
     (child as unknown as Record<string, (m: string) => void>).notice!('f');
     const events = await delivered();
     expect(events.map((e) => [e.level, e.message])).toEqual([
@@ -84,11 +66,11 @@ describe.each([
   });
 
   it('takes a string level from formatters.level as is, and the level of a formatter that renames it', async () => {
-    const upper = pino({ base: null, formatters: { level: (label) => ({ level: label.toUpperCase() }) } }, astralogStream({ client }));
+    const upper = pino({ base: null, formatters: { level: (label) => ({ level: label.toUpperCase() }) } }, astralogStream({ client: fx.client }));
     upper.warn('upper');
     const custom = pino(
       { base: null, customLevels: { audit: 35 }, formatters: { level: (label) => ({ severity: label }) } },
-      astralogStream({ client }),
+      astralogStream({ client: fx.client }),
     );
     custom.audit('renamed');
     const events = await delivered();
@@ -103,10 +85,10 @@ describe.each([
         redact: { paths: ['card.number', 'customer.email'] },
         serializers: { order: (o: { id: string; items: unknown[] }) => ({ id: o.id, count: o.items.length }) },
       },
-      astralogStream({ client }),
+      astralogStream({ client: fx.client }),
     );
     logger.info({ card: { number: '4111111111111111', brand: 'visa' }, customer: { email: 'a@b.c', id: 7 }, order: { id: 'o1', items: [1, 2, 3] } }, 'paid');
-    const redactedAway = pino({ base: null, redact: { paths: ['card.number'], remove: true } }, astralogStream({ client }));
+    const redactedAway = pino({ base: null, redact: { paths: ['card.number'], remove: true } }, astralogStream({ client: fx.client }));
     redactedAway.info({ card: { number: '4111111111111111', brand: 'visa' } }, 'removed');
     const events = await delivered();
     expect(events[0]!.metadata).toEqual({ card: { number: '[Redacted]', brand: 'visa' }, customer: { email: '[Redacted]', id: 7 }, order: { id: 'o1', count: 3 } });
@@ -114,7 +96,7 @@ describe.each([
   });
 
   it("sends pino's serialised err, with the error's message when there is no other", async () => {
-    const logger = pino({ base: null }, astralogStream({ client }));
+    const logger = pino({ base: null }, astralogStream({ client: fx.client }));
     const err = Object.assign(new Error('boom'), { code: 'E_BOOM' });
     logger.error(err, 'payment failed');
     logger.error(err);
@@ -128,9 +110,9 @@ describe.each([
   });
 
   it("learns the logger's messageKey from pino; the option wins", async () => {
-    const learned = pino({ base: null, messageKey: 'message' }, astralogStream({ client }));
+    const learned = pino({ base: null, messageKey: 'message' }, astralogStream({ client: fx.client }));
     learned.info({ a: 1 }, 'learned');
-    const given = pino({ base: null, messageKey: 'text' }, astralogStream({ client, messageKey: 'text' }));
+    const given = pino({ base: null, messageKey: 'text' }, astralogStream({ client: fx.client, messageKey: 'text' }));
     given.info('given');
     const events = await delivered();
     expect(events.map((e) => [e.message, e.metadata ?? {}])).toEqual([['learned', { a: 1 }], ['given', {}]]);
@@ -140,7 +122,7 @@ describe.each([
     const streams = pino.multistream(
       [
         { stream: sink(), level: 'trace' },
-        { stream: astralogStream({ client }), level: 'warn' },
+        { stream: astralogStream({ client: fx.client }), level: 'warn' },
       ],
       { levels: { ...pino.levels.values, alarm: 55 } },
     );
@@ -150,12 +132,12 @@ describe.each([
     logger.alarm('a');
     logger.fatal('f');
     streams.end(); // sends what is queued, without a flush of ours
-    await receiver.waitForEvents(3);
-    expect((receiver.accepted as Event[]).map((e) => [e.level, e.message])).toEqual([['warn', 'w'], ['alarm', 'a'], ['fatal', 'f']]);
+    await fx.receiver.waitForEvents(3);
+    expect((fx.receiver.accepted as Event[]).map((e) => [e.level, e.message])).toEqual([['warn', 'w'], ['alarm', 'a'], ['fatal', 'f']]);
   });
 
   it("puts the active span's trace id on lines logged inside it; an explicit trace_id field wins", async () => {
-    const logger = pino({ base: null }, astralogStream({ client }));
+    const logger = pino({ base: null }, astralogStream({ client: fx.client }));
     const tracer = new TracerProvider().getTracer('t');
     let traceId = '';
     let spanId = '';
@@ -179,7 +161,7 @@ describe.each([
   });
 
   it("keeps the trace_id/span_id fields a mixin put on the line (as instrumentation-pino's does)", async () => {
-    const logger = pino({ base: null, mixin: () => ({ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', trace_flags: '01' }) }, astralogStream({ client }));
+    const logger = pino({ base: null, mixin: () => ({ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', trace_flags: '01' }) }, astralogStream({ client: fx.client }));
     logger.info('mixed in');
     const [event] = await delivered();
     expect(event!.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
@@ -187,18 +169,18 @@ describe.each([
   });
 
   it("flushes to Astralog on logger.flush(cb)", async () => {
-    const logger = pino({ base: null }, astralogStream({ client }));
+    const logger = pino({ base: null }, astralogStream({ client: fx.client }));
     logger.info('one');
     logger.info('two');
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     // calls back once the events are delivered, without a flush of ours
-    expect((receiver.accepted as Event[]).map((e) => e.message)).toEqual(['one', 'two']);
+    expect((fx.receiver.accepted as Event[]).map((e) => e.message)).toEqual(['one', 'two']);
   });
 });
 
 describe('astralogStream, direct writes', () => {
   it('sends a line that is not JSON as its text, and skips empty lines', async () => {
-    const stream = astralogStream({ client });
+    const stream = astralogStream({ client: fx.client });
     expect(stream.write('plain text\n')).toBe(true);
     stream.write('{"not": "closed"\n');
     stream.write('42\n');
@@ -242,12 +224,12 @@ describe('astralogStream, direct writes', () => {
       delete global[STATE];
     }
     expect(await delivered()).toEqual([]);
-    expect(stderr.lines()).toEqual([]);
+    expect(fx.stderr.lines()).toEqual([]);
   });
 
   it("uses register's client when given none", async () => {
     const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'on', client };
+    global[STATE] = { status: 'on', client: fx.client };
     try {
       pino10({ base: null }, astralogStream()).info('via register');
     } finally {

@@ -1,37 +1,20 @@
 import { trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
-import { AstralogConfigError, createAstralog, type Astralog } from '../../src/index.ts';
+import { AstralogConfigError, type Astralog } from '../../src/index.ts';
 import { AstralogTransport } from '../../src/integrations/winston.ts';
 import { STATE } from '../../src/register/gate.ts';
-import { captureStderr, TEST_KEY } from '../support/exporting.ts';
-import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { useClientAndReceiver } from '../support/client-fixture.ts';
+import { TEST_KEY } from '../support/exporting.ts';
 
 // AstralogTransport behind real winston loggers, through a real client, to a loopback receiver.
 
 type Event = { level: string; message: string; service: string; trace_id?: string; metadata?: Record<string, unknown> };
 
-let receiver: Receiver;
-let client: Astralog;
-let stderr: ReturnType<typeof captureStderr>;
-
-beforeEach(async () => {
-  receiver = await startReceiver({ apiKey: TEST_KEY });
-  stderr = captureStderr();
-  client = createAstralog({ apiKey: TEST_KEY, endpoint: receiver.url, service: 'winston-test', level: 'trace', flushIntervalMs: 600_000 });
-});
-afterEach(async () => {
-  await client.close();
-  await receiver.close();
-  stderr.restore();
-});
-
-async function delivered(): Promise<Event[]> {
-  await client.flush();
-  return receiver.accepted as Event[];
-}
+const fx = useClientAndReceiver('winston-test');
+const delivered = (): Promise<Event[]> => fx.delivered() as Promise<Event[]>;
 
 /**
  * A transport that calls back later, as File and Http do: while it is behind, winston holds the
@@ -57,7 +40,7 @@ function handled(transport: TransportStream, n: number): Promise<void> {
 
 describe('AstralogTransport', () => {
   it("maps npm levels to Astralog's (http -> info, verbose -> debug, silly -> trace)", async () => {
-    const logger = winston.createLogger({ level: 'silly', transports: [new AstralogTransport({ client })] });
+    const logger = winston.createLogger({ level: 'silly', transports: [new AstralogTransport({ client: fx.client })] });
     for (const level of ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']) logger.log(level, level);
     const events = await delivered();
     expect(events.map((e) => [e.message, e.level])).toEqual([
@@ -66,13 +49,13 @@ describe('AstralogTransport', () => {
   });
 
   it('maps syslog levels (emerg/alert/crit -> fatal, warning -> warn, notice -> info) and keeps custom ones', async () => {
-    const syslog = winston.createLogger({ levels: winston.config.syslog.levels, level: 'debug', transports: [new AstralogTransport({ client })] });
+    const syslog = winston.createLogger({ levels: winston.config.syslog.levels, level: 'debug', transports: [new AstralogTransport({ client: fx.client })] });
     for (const level of ['emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug']) syslog.log(level, level);
-    const custom = winston.createLogger({ levels: { critical: 0, audit: 1, info: 2 }, level: 'info', transports: [new AstralogTransport({ client })] });
+    const custom = winston.createLogger({ levels: { critical: 0, audit: 1, info: 2 }, level: 'info', transports: [new AstralogTransport({ client: fx.client })] });
     custom.log('critical', 'critical');
     custom.log('audit', 'audit');
     custom.log('info', 'info');
-    const cli = winston.createLogger({ levels: winston.config.cli.levels, level: 'silly', transports: [new AstralogTransport({ client })] });
+    const cli = winston.createLogger({ levels: winston.config.cli.levels, level: 'silly', transports: [new AstralogTransport({ client: fx.client })] });
     cli.log('help', 'help');
     const events = await delivered();
     expect(events.map((e) => [e.message, e.level])).toEqual([
@@ -84,7 +67,7 @@ describe('AstralogTransport', () => {
   it('takes the level as logged, not as colorize painted it', async () => {
     const logger = winston.createLogger({
       format: winston.format.combine(winston.format.colorize({ all: true }), winston.format.simple()),
-      transports: [new AstralogTransport({ client })],
+      transports: [new AstralogTransport({ client: fx.client })],
     });
     logger.warn('painted');
     const [event] = await delivered();
@@ -95,7 +78,7 @@ describe('AstralogTransport', () => {
     const logger = winston.createLogger({
       defaultMeta: { service_version: '1.2.3' },
       format: winston.format.combine(winston.format.label({ label: 'api' }), winston.format.splat()),
-      transports: [new AstralogTransport({ client })],
+      transports: [new AstralogTransport({ client: fx.client })],
     });
     logger.child({ request_id: 'r-1' }).info('paid %s', 'order-7', { amount: 12.5, tags: ['a'] });
     logger.info({ message: 'object form', user_id: 'u1' });
@@ -106,9 +89,9 @@ describe('AstralogTransport', () => {
   });
 
   it('keeps errors: format.errors stacks, an Error logged alone, an Error as a meta value', async () => {
-    const withErrors = winston.createLogger({ format: winston.format.errors({ stack: true }), transports: [new AstralogTransport({ client })] });
+    const withErrors = winston.createLogger({ format: winston.format.errors({ stack: true }), transports: [new AstralogTransport({ client: fx.client })] });
     withErrors.error(new Error('formatted'));
-    const plain = winston.createLogger({ transports: [new AstralogTransport({ client })] });
+    const plain = winston.createLogger({ transports: [new AstralogTransport({ client: fx.client })] });
     plain.error(new Error('alone'));
     plain.error('with cause', { err: Object.assign(new Error('inner'), { code: 'E_INNER' }) });
     const events = await delivered();
@@ -120,7 +103,7 @@ describe('AstralogTransport', () => {
   });
 
   it("puts the active span's trace id on logs written inside it; an explicit trace_id wins", async () => {
-    const logger = winston.createLogger({ transports: [new AstralogTransport({ client })] });
+    const logger = winston.createLogger({ transports: [new AstralogTransport({ client: fx.client })] });
     let traceId = '';
     let spanId = '';
     logger.info('before');
@@ -142,7 +125,7 @@ describe('AstralogTransport', () => {
   });
 
   it('keeps each log with its own span when a slower sibling transport makes winston deliver later', async () => {
-    const ours = new AstralogTransport({ client });
+    const ours = new AstralogTransport({ client: fx.client });
     const allHandled = handled(ours, 320);
     const logger = winston.createLogger({ transports: [new LateTransport(), ours] });
     const expected = new Map<string, string>(); // message -> trace id
@@ -173,7 +156,7 @@ describe('AstralogTransport', () => {
       seen.set(String(info.message), trace.getActiveSpan()?.spanContext().traceId);
       return info;
     });
-    const ours = new AstralogTransport({ client, format: capture() });
+    const ours = new AstralogTransport({ client: fx.client, format: capture() });
     const allHandled = handled(ours, 60);
     const logger = winston.createLogger({ transports: [new LateTransport(), ours] });
     const expected = new Map<string, string>();
@@ -213,16 +196,16 @@ describe('AstralogTransport', () => {
   });
 
   it('sends what is queued when the logger closes (without closing the client)', async () => {
-    const logger = winston.createLogger({ transports: [new AstralogTransport({ client })] });
+    const logger = winston.createLogger({ transports: [new AstralogTransport({ client: fx.client })] });
     logger.info('last words');
     logger.close();
-    await receiver.waitForEvents(1); // no flush of ours
-    client.info('client still open');
+    await fx.receiver.waitForEvents(1); // no flush of ours
+    fx.client.info('client still open');
     expect((await delivered()).map((e) => e.message)).toEqual(['last words', 'client still open']);
   });
 
   it('honours the transport level option', async () => {
-    const logger = winston.createLogger({ level: 'debug', transports: [new AstralogTransport({ client, level: 'warn' })] });
+    const logger = winston.createLogger({ level: 'debug', transports: [new AstralogTransport({ client: fx.client, level: 'warn' })] });
     logger.debug('no');
     logger.info('no');
     logger.warn('yes');
@@ -248,12 +231,12 @@ describe('AstralogTransport', () => {
     }
     expect(calledBack).toBe(true);
     expect(await delivered()).toEqual([]);
-    expect(stderr.lines()).toEqual([]);
+    expect(fx.stderr.lines()).toEqual([]);
   });
 
   it("uses register's client when given none", async () => {
     const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'on', client };
+    global[STATE] = { status: 'on', client: fx.client };
     try {
       winston.createLogger({ transports: [new AstralogTransport()] }).info('via register');
     } finally {

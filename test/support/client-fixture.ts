@@ -1,0 +1,47 @@
+import { afterEach, beforeEach } from 'vitest';
+import { createAstralog, type Astralog } from '../../src/index.ts';
+import { captureStderr, TEST_KEY } from './exporting.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
+
+export interface ClientFixture {
+  readonly client: Astralog;
+  readonly receiver: Receiver;
+  readonly stderr: ReturnType<typeof captureStderr>;
+  /** Everything logged so far, as the receiver got it (after a flush). */
+  delivered(): Promise<unknown[]>;
+}
+
+/**
+ * Per test: a loopback receiver, a real client sending to it (every level; no interval flush, so a
+ * test's own flush is what delivers), and stderr captured; closed after each test.
+ */
+export function useClientAndReceiver(service: string): ClientFixture {
+  let receiver: Receiver;
+  let client: Astralog;
+  let stderr: ReturnType<typeof captureStderr>;
+  beforeEach(async () => {
+    receiver = await startReceiver({ apiKey: TEST_KEY });
+    stderr = captureStderr();
+    client = createAstralog({ apiKey: TEST_KEY, endpoint: receiver.url, service, level: 'trace', flushIntervalMs: 600_000 });
+  });
+  afterEach(async () => {
+    await client.close();
+    await receiver.close();
+    stderr.restore();
+  });
+  return {
+    get client() {
+      return client;
+    },
+    get receiver() {
+      return receiver;
+    },
+    get stderr() {
+      return stderr;
+    },
+    async delivered() {
+      await client.flush();
+      return receiver.accepted;
+    },
+  };
+}
