@@ -1,11 +1,11 @@
 import { diag } from '@opentelemetry/api';
-import { maskSecrets, PREFIX, writeStderr } from './register/stderr.ts';
+import { maskSecrets, PREFIX, writeStderr } from './ground/stderr.ts';
 
-export { maskSecrets, registerSecret } from './register/stderr.ts';
+export { maskSecrets, registerSecret } from './ground/stderr.ts';
 
 // The SDK's own messages go to OTel diag and straight to the stderr stream, never through
 // console.*, so a captured console can never feed them back into the pipeline. The plain stderr
-// writer lives in register/stderr.ts, free of imports, for register's early exit.
+// writer lives in ground/stderr.ts, free of imports, for register's early exit.
 
 const reported = new Set<string>();
 

@@ -1,8 +1,9 @@
 export { createAstralog } from './client/client.ts';
 export type { Astralog, AstralogStats, Metadata } from './client/client.ts';
-export type { LevelName } from './client/levels.ts';
+export type { LevelName } from './ground/levels.ts';
 export { AstralogLogRecordExporter } from './exporter/exporter.ts';
-export type { ExportOutcome, ExportOptions, ExportFailureReason, ExporterStats, ProxyRoute } from './exporter/exporter.ts';
+export type { ExportOptions, ExporterStats, ProxyRoute } from './exporter/exporter.ts';
+export type { ExportOutcome, ExportFailureReason } from './ground/outcome.ts';
 export { AstralogBatchLogRecordProcessor } from './processor/processor.ts';
 export type { ProcessorStats } from './processor/processor.ts';
 export type { DropCounts, DropReason } from './processor/drop-report.ts';

@@ -2,13 +2,7 @@ import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-
-/** A level as records carry it: its Astralog name and OTel severity. */
-export interface RecordLevel {
-  /** As sent to Astralog. */
-  readonly text: string;
-  readonly severity: number;
-}
+import type { Level } from './ground/levels.ts';
 
 /** Where records come from: shared by every record of one client, so each holds one reference. */
 export interface RecordOrigin {
@@ -35,13 +29,13 @@ export function originField<K extends keyof RecordOrigin>(record: ReadableLogRec
  */
 export class AstralogLogRecord implements ReadableLogRecord {
   readonly timeMs: number;
-  readonly level: RecordLevel;
+  readonly level: Level;
   readonly body: unknown;
   readonly attributes: Record<string, unknown>;
   readonly spanContext: SpanContext | undefined;
   readonly origin: RecordOrigin;
 
-  constructor(timeMs: number, level: RecordLevel, body: unknown, attributes: Record<string, unknown>, spanContext: SpanContext | undefined, origin: RecordOrigin) {
+  constructor(timeMs: number, level: Level, body: unknown, attributes: Record<string, unknown>, spanContext: SpanContext | undefined, origin: RecordOrigin) {
     this.timeMs = timeMs;
     this.level = level;
     this.body = body;

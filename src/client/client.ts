@@ -11,7 +11,7 @@ import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type Sy
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
 import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
-import { LEVELS, levelFor, type Level } from './levels.ts';
+import { LEVELS, levelFor, type Level } from '../ground/levels.ts';
 
 export type Metadata = Readonly<Record<string, unknown>>;
 

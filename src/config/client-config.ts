@@ -1,4 +1,4 @@
-import { LEVELS, type LevelName } from '../client/levels.ts';
+import { LEVELS, type LevelName } from '../ground/levels.ts';
 import { AstralogConfigError } from './errors.ts';
 import { EXPORTER_OPTION_KEYS, type AstralogExporterOptions } from './exporter-config.ts';
 import { PROCESSOR_LIMIT_KEYS, resolveProcessorLimits, type AstralogBatchLogRecordProcessorOptions, type AstralogProcessorLimits } from './processor-config.ts';

@@ -1,9 +1,9 @@
-import { LEVELS, type LevelName } from '../client/levels.ts';
+import { LEVELS, type LevelName } from '../ground/levels.ts';
 import type { AstralogOptions } from './client-config.ts';
 import { AstralogConfigError } from './errors.ts';
 import { PROCESSOR_LIMIT_KEYS } from './processor-config.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './validate.ts';
-import { FALSE_WORDS, readBoolean, readSwitches, text, type Env } from '../register/switches.ts';
+import { FALSE_WORDS, readBoolean, readSwitches, text, type Env } from '../ground/switches.ts';
 
 /** What register does beyond the client: read from the environment only. */
 export interface RegisterSettings {

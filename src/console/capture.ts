@@ -1,6 +1,6 @@
 import type { Astralog, Metadata } from '../client/client.ts';
 import { DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
-import { PREFIX } from '../register/stderr.ts';
+import { PREFIX } from '../ground/stderr.ts';
 import { consoleMetadata } from './metadata.ts';
 import { formatRedacted } from './redacted-format.ts';
 import { SensitiveKeys } from './sensitive-keys.ts';

@@ -2,6 +2,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ExportOutcome } from '../ground/outcome.ts';
 import type { RecordOrigin } from '../record.ts';
 
 /**
@@ -62,4 +63,12 @@ export interface EncodedExport {
   readonly awaitingAnswer: boolean;
   /** Its events are no longer needed: their bytes may be reused once the export has ended too. */
   release(): void;
+}
+
+/** An export encoded and ready to send: `start` sends it (once); `encoded` holds its events meanwhile. */
+export interface PreparedExport {
+  /** Undefined when nothing was encoded (no records, an exporter shut down, an encoding failure). */
+  readonly encoded: EncodedExport | undefined;
+  /** Sends the events (the first call only) and tells what became of each. Never rejects. */
+  start(): Promise<ExportOutcome>;
 }

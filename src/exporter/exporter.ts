@@ -8,20 +8,13 @@ import { clearReported, maskSecrets, registerSecret, reportError, reportInfo, re
 import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
-import { EncodedEvent, type EncodedExport } from './encoded-event.ts';
+import { EncodedEvent, type EncodedExport, type PreparedExport } from './encoded-event.ts';
+import { allFailed, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
 import { ABORT_EXPORTS, FLUSH_UNTIL, PREPARE_EXPORT, PREPARE_SYNC_DELIVERY, REPORTS_PER_RECORD } from '../protocol.ts';
 import { HttpTransport, TransportError, type TransportConfig, type TransportResponse } from './transport.ts';
 import { failureVerdict, isCertificateFailure, statusVerdict } from './verdict.ts';
-
-/** Why records of an export were not delivered, when retrying them later could still succeed. */
-export type ExportFailureReason =
-  | 'unauthorized' // 401/403: sending paused until the key works
-  | 'retriesExhausted' // 429/5xx/network errors outlasted the attempts or the time budget
-  | 'httpError' // an answer that is neither success nor retryable (404, 405, …)
-  | 'network' // a failure a retry cannot cure (TLS verification, bad request options)
-  | 'shutdown'; // abandoned because the exporter shut down
 
 /** Where an exporter's requests go through (see the exporter's `proxy`). */
 export interface ProxyRoute {
@@ -29,26 +22,6 @@ export interface ProxyRoute {
   origin: string;
   /** The environment variable that named it (HTTPS_PROXY, …); undefined when the proxy option did. */
   variable: string | undefined;
-}
-
-/** What became of each record of one export. */
-export interface ExportOutcome<Reason extends string = ExportFailureReason> {
-  delivered: number;
-  /** Refused for good: retrying the same event cannot succeed. */
-  rejected: { badRequest: number; tooLarge: number };
-  /** Indexes (into the exported array) of records not delivered, which a later attempt could deliver. */
-  failed: number[];
-  /**
-   * Indexes of records whose request was written to a connection but never answered (a timeout, a
-   * reset, a malformed answer): they may have arrived. The exporter does not send them again; a
-   * processor may, once (AstralogBatchLogRecordProcessor does).
-   */
-  unanswered: number[];
-  failureReason: Reason | undefined;
-  /** When Astralog asked for a pause (Retry-After) longer than the export could wait: how long, in ms. */
-  retryAfterMs?: number;
-  /** What went wrong last, for a message (`ECONNREFUSED: connect …`, `HTTP 503`); never a secret. */
-  cause?: string;
 }
 
 export interface ExporterStats {
@@ -150,13 +123,6 @@ class KeptEvents implements EncodedExport {
   }
 }
 
-/** An export encoded and ready to send: `start` sends it (once); `encoded` holds its events meanwhile. */
-export interface PreparedExport {
-  /** Undefined when nothing was encoded (no records, an exporter shut down, an encoding failure). */
-  readonly encoded: EncodedExport | undefined;
-  /** Sends the events (the first call only) and tells what became of each. Never rejects. */
-  start(): Promise<ExportOutcome>;
-}
 
 /** One export under way: what it sends and how. */
 interface ExportRun {
@@ -700,17 +666,6 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     clearReported(`${this.id}:auth`);
     reportInfo(`Astralog accepted the API key again; sending resumed.`);
   }
-}
-
-/** An outcome in which none of `count` records was delivered, for `reason`. */
-export function allFailed<Reason extends string>(count: number, reason: Reason): ExportOutcome<Reason> {
-  return {
-    delivered: 0,
-    rejected: { badRequest: 0, tooLarge: 0 },
-    failed: Array.from({ length: count }, (_, i) => i),
-    unanswered: [],
-    failureReason: count > 0 ? reason : undefined,
-  };
 }
 
 /** Tells the processor how long Astralog asked to wait (the longest pause any request of the export met). */

@@ -1,6 +1,6 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { EncodedEvent, type EncodedExport } from '../exporter/encoded-event.ts';
-import type { PreparedExport } from '../exporter/exporter.ts';
+import type { PreparedExport } from '../exporter/encoded-event.ts';
 import { originField } from '../record.ts';
 
 /** A record kept after a failed export. */

@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { allFailed, type ExportOutcome } from '../exporter/exporter.ts';
+import { allFailed, type ExportOutcome } from '../ground/outcome.ts';
 
 /**
  * Any LogRecordExporter, as the processor drives exporters: exportRecords resolves with an outcome.

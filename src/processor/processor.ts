@@ -4,11 +4,12 @@ import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, ty
 import { untilDeadline } from '../deadline.ts';
 import { reportError } from '../diagnostics.ts';
 import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
-import { allFailed, type ExportFailureReason, type ExportOutcome, type PreparedExport } from '../exporter/exporter.ts';
+import type { PreparedExport } from '../exporter/encoded-event.ts';
+import { allFailed, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
 import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
 import { AstralogLogRecord } from '../record.ts';
-import { LEVELS } from '../client/levels.ts';
+import { LEVELS } from '../ground/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { Batch, type RetryEntry } from './batch.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AstralogClient } from '../client/client.ts';
 import type { SyncDelivery } from '../exporter/exporter.ts';
-import { writeStderr } from './stderr.ts';
+import { writeStderr } from '../ground/stderr.ts';
 
 /**
  * The one time budget of the process's ending: the beforeExit flush, a signal's flush, a crash's

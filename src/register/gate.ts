@@ -1,7 +1,7 @@
-// No dependencies beyond ./stderr.ts and ./switches.ts (themselves import-free; the client's is a type): register/index.ts
+// No dependencies beyond ../ground/stderr.ts and ../ground/switches.ts (import-free; the client is a type): register/index.ts
 // runs this before deciding whether to load register.ts and, with it, the client and OpenTelemetry.
-import { writeStderr } from './stderr.ts';
-import { readSwitches, type Env } from './switches.ts';
+import { writeStderr } from '../ground/stderr.ts';
+import { readSwitches, type Env } from '../ground/switches.ts';
 import type { Astralog } from '../client/client.ts';
 
 /** Shared by every copy of this package in the process (ESM and CommonJS builds, --import and --require). */

@@ -1,11 +1,11 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { DEFAULT_EVENT_LIMITS, DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
-import { writeStderr } from './stderr.ts';
+import { writeStderr } from '../ground/stderr.ts';
 import { EventEncoder } from '../exporter/encode.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { requireFromApp } from '../globals/require-from-app.ts';
-import type { Env } from './switches.ts';
+import type { Env } from '../ground/switches.ts';
 
 const OTLP_PACKAGE = '@opentelemetry/exporter-logs-otlp-http';
 

@@ -7,7 +7,7 @@ import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettin
 import { captureConsole } from '../console/capture.ts';
 import { correlationSource } from '../context/context.ts';
 import { registerSecret, reportError, reportInfo } from '../diagnostics.ts';
-import { writeStderr } from './stderr.ts';
+import { writeStderr } from '../ground/stderr.ts';
 import { installCrashHandlers } from './crash.ts';
 import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';

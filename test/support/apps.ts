@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ROOT, type ProcessResult } from './spawn.ts';
-import { PREFIX } from '../../src/register/stderr.ts';
+import { PREFIX } from '../../src/ground/stderr.ts';
 
 export interface AppDir {
   /** Absolute path of the directory (under node_modules/.cache, gitignored). */

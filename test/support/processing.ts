@@ -1,7 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { expect } from 'vitest';
-import { allFailed, type ExportOutcome } from '../../src/exporter/exporter.ts';
+import { allFailed, type ExportOutcome } from '../../src/ground/outcome.ts';
 import { REPORTS_PER_RECORD } from '../../src/protocol.ts';
 import { total } from '../../src/processor/drop-report.ts';
 import type { ProcessorStats } from '../../src/processor/processor.ts';

@@ -1,9 +1,13 @@
 import { SeverityNumber } from '@opentelemetry/api';
-import type { RecordLevel } from '../record.ts';
 
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-export type Level = RecordLevel;
+/** A level as records carry it: its Astralog name and OTel severity. */
+export interface Level {
+  /** As sent to Astralog. */
+  readonly text: string;
+  readonly severity: number;
+}
 
 export const LEVELS: Readonly<Record<LevelName, Level>> = Object.freeze({
   trace: { text: 'trace', severity: SeverityNumber.TRACE },
