@@ -67,6 +67,35 @@ describe('the older Logs API (@opentelemetry/api-logs) under NodeSDK 0.301 with 
   }
 });
 
+describe("the README's one line for the stock BatchLogRecordProcessor around our exporter", () => {
+  for (const withLine of [false, true]) {
+    it(`${withLine ? 'with' : 'without'} it, winston-transport's records ${withLine ? 'arrive' : 'are lost (our processor is not there to bridge)'}`, async () => {
+      const app = apps.write(
+        `stock-${withLine}.cjs`,
+        `const winston = require('winston');
+         const { OpenTelemetryTransportV3 } = require('@opentelemetry/winston-transport');
+         const { logs } = require('@opentelemetry/api');
+         const { NodeSDK } = require('@opentelemetry/sdk-node');
+         const { BatchLogRecordProcessor } = require('@opentelemetry/sdk-logs');
+         const { AstralogLogRecordExporter } = require(${JSON.stringify(DIST_CJS)});
+         const exporter = new AstralogLogRecordExporter({ apiKey: process.env.KEY, endpoint: process.env.ENDPOINT });
+         const sdk = new NodeSDK({ serviceName: 'stock', logRecordProcessors: [new BatchLogRecordProcessor({ exporter })] });
+         sdk.start();
+         ${withLine ? "require('@opentelemetry/api-logs').logs.setGlobalLoggerProvider(require('@opentelemetry/api').logs.getLoggerProvider());" : ''}
+         const logger = winston.createLogger({ transports: [new OpenTelemetryTransportV3()] });
+         logger.info('winston line');
+         logs.getLogger('app').emit({ body: 'otel api line' });
+         sdk.shutdown();`,
+      );
+      const before = receiver.accepted.length;
+      const result = await runApp([app], { env: cleanEnv({ ...quietSdk, KEY: TEST_KEY, ENDPOINT: receiver.url }) });
+      expect(result.code, result.stderr).toBe(0);
+      const messages = receiver.accepted.slice(before).map((e) => (e as { message: string }).message).sort();
+      expect(messages).toEqual(withLine ? ['otel api line', 'winston line'] : ['otel api line']);
+    });
+  }
+});
+
 describe('register and NodeSDK, in either order', () => {
   const instrumentation = (exporter: string) =>
     apps.write(
