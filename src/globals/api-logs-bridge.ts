@@ -1,5 +1,5 @@
 import type { Logger, LoggerProvider, LogRecord } from '@opentelemetry/api';
-import { requireFromApp } from './require-from-app.ts';
+import { createRequire } from 'node:module';
 
 /** Where the older @opentelemetry/api-logs (0.2xx) keeps its global provider, apart from api 1.10's. */
 const API_LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
@@ -10,12 +10,14 @@ const BRIDGE = Symbol.for('@astralog/otel.api-logs-bridge');
 
 type ApiLogs = { logs: { setGlobalLoggerProvider(provider: unknown): unknown; getLoggerProvider(): unknown } };
 
+/** The compatibility version api-logs 0.2xx asks its global getter for. */
+const API_LOGS_VERSION = 1;
+
 /**
- * What became of the older Logs API: not installed (nothing can write to it), bridged (its records go
- * to whatever provider is registered on @opentelemetry/api, now or later), or taken by another
- * provider registered on it directly.
+ * What became of the older Logs API: bridged (its records go to whatever provider is registered on
+ * @opentelemetry/api, now or later), or taken by another provider registered on it directly.
  */
-export type ApiLogsBridgeState = 'absent' | 'bridged' | 'taken';
+export type ApiLogsBridgeState = 'bridged' | 'taken';
 
 let settled: ApiLogsBridgeState | undefined;
 
@@ -23,28 +25,50 @@ let settled: ApiLogsBridgeState | undefined;
  * Appenders built on @opentelemetry/api-logs (@opentelemetry/winston-transport, older
  * instrumentations) write to that package's global, which NodeSDK 0.301 and the Logs SDK 3.x never
  * set: their records are lost even when our processor sits in the provider NodeSDK registered. When
- * the app has api-logs and its global is empty, this registers there a provider that hands each
- * record to the provider registered on @opentelemetry/api (read when the record is written, so an SDK
- * that starts later is found). Idempotent; never throws.
+ * that global is empty, this registers there a provider that hands each record to the provider
+ * registered on @opentelemetry/api (read when the record is written, so an SDK that starts later is
+ * found). It does not load api-logs: a copy already loaded (whose loggers made before now wait on
+ * its own registration) is registered through; otherwise the global is set as api-logs sets it.
+ * Idempotent; never throws.
  */
 export function bridgeApiLogs(): ApiLogsBridgeState {
-  if (settled !== undefined) return settled;
-  settled = install();
+  settled ??= install();
   return settled;
 }
 
 function install(): ApiLogsBridgeState {
   const global = globalThis as Record<symbol, unknown>;
   try {
-    const apiLogs = requireFromApp<ApiLogs>('@opentelemetry/api-logs');
-    if (apiLogs === undefined) return 'absent';
-    if (global[API_LOGS_GLOBAL] !== undefined) return isBridge(apiLogs.logs.getLoggerProvider()) ? 'bridged' : 'taken';
-    apiLogs.logs.setGlobalLoggerProvider(BRIDGE_PROVIDER);
-    return isBridge(apiLogs.logs.getLoggerProvider()) ? 'bridged' : 'taken';
+    const existing = global[API_LOGS_GLOBAL];
+    if (existing !== undefined) return typeof existing === 'function' && isBridge((existing as (version: number) => unknown)(API_LOGS_VERSION)) ? 'bridged' : 'taken';
+    const loaded = loadedApiLogs();
+    if (loaded !== undefined) {
+      loaded.logs.setGlobalLoggerProvider(BRIDGE_PROVIDER);
+      return isBridge(loaded.logs.getLoggerProvider()) ? 'bridged' : 'taken';
+    }
+    // As api-logs' own setGlobalLoggerProvider does: a getter answering its compatibility version.
+    global[API_LOGS_GLOBAL] = (version: number): unknown => (version === API_LOGS_VERSION ? BRIDGE_PROVIDER : undefined);
+    return 'bridged';
   } catch {
-    return 'absent'; // an api-logs we do not understand: leave it alone
+    return 'taken'; // an api-logs we do not understand: left alone
   }
 }
+
+/**
+ * A copy of api-logs already loaded, from Node's module cache (api-logs has no ESM entry for Node:
+ * import and require both load its CommonJS build, so both leave it there).
+ */
+function loadedApiLogs(): ApiLogs | undefined {
+  const cache = createRequire(import.meta.url).cache;
+  for (const file of Object.keys(cache)) {
+    if (!INDEX.test(file)) continue;
+    const exports = cache[file]?.exports as Partial<ApiLogs> | undefined;
+    if (typeof exports?.logs?.setGlobalLoggerProvider === 'function') return exports as ApiLogs;
+  }
+  return undefined;
+}
+
+const INDEX = /[\\/]@opentelemetry[\\/]api-logs[\\/]build[\\/]src[\\/]index\.js$/;
 
 function isBridge(provider: unknown): boolean {
   return typeof provider === 'object' && provider !== null && (provider as Record<symbol, unknown>)[BRIDGE] === true;
