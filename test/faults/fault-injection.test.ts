@@ -67,8 +67,18 @@ describe('fault injection: the client in a child process', () => {
   });
 
   it('429 storm without Retry-After for ~1 s, then accept: all delivered once', async () => {
-    const stormUntil = Date.now() + 1000;
-    receiver.setBehaviour(() => (Date.now() < stormUntil ? { kind: 'status', status: 429 } : ACCEPT));
+    // The storm starts with the first request (not when the child is spawned, which a loaded machine
+    // may take longer than a second to start) and refuses at least 3 requests, however slow they come.
+    let stormStart: number | undefined;
+    let refused = 0;
+    receiver.setBehaviour(() => {
+      stormStart ??= Date.now();
+      if (Date.now() - stormStart < 1000 || refused < 3) {
+        refused++;
+        return { kind: 'status', status: 429 };
+      }
+      return ACCEPT;
+    });
     const n = 30;
     const run = await runFaultChild({ endpoint: receiver.url, n, perTick: 3, tickMs: 150 });
     const report = expectFaultInvariants(run, receiver.accepted, n);
