@@ -196,6 +196,20 @@ describe('register alone, an HTTP server: incoming traceparent headers correlate
     expect(own[0]).toContain('trace correlation from spans (a tracer provider is registered)');
   });
 
+  it('says not yet, and what to do, when the app registered its own context manager and no tracer provider', async () => {
+    const own = apps.write(
+      'own-context-manager.mjs',
+      `import { context } from '@opentelemetry/api';
+       import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());`,
+    );
+    const node = spawnNode(['--import', own, '--import', REGISTER, `${apps.dir}/quick.mjs`], { env: env(), timeoutMs: SPAWN_TIMEOUT_MS });
+    const result = await node.result;
+    const line = ownLines(result.stderr).find((l) => l.includes('sending logs to'));
+    expect(line, result.stderr).toContain('trace correlation not yet: no tracer provider is registered');
+    expect(line).toContain('load @astralog/otel/register before the code that registers a context manager');
+  });
+
   it("puts a request's trace id and parent span id on every event of its handler; none on a request without", async () => {
     const server = await startServer('server.mjs', ['--import', REGISTER]);
     await get(server.port, '/1', { traceparent: traceparentOf(1) });
