@@ -1,6 +1,7 @@
 import { context, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { bindIncomingTraceparent, OTEL_API_GLOBAL, tracerProviderRegistered } from './incoming-trace.ts';
+import { otelRegistration } from '../ground/otel-registry.ts';
+import { bindIncomingTraceparent, tracerProviderRegistered } from './incoming-trace.ts';
 
 /**
  * Context key of the metadata bound by `withContext`. A registry symbol, so the ESM and CommonJS
@@ -27,8 +28,8 @@ export type ContextManagerState = 'registered' | 'existing' | 'failed';
  * async work. Never replaces one already registered (NodeSDK's, or the app's).
  */
 export function ensureContextManager(): ContextManagerState {
-  const registry = (globalThis as Record<symbol, { context?: Record<symbol, unknown> } | undefined>)[OTEL_API_GLOBAL];
-  if (registry?.context !== undefined) return registry.context[OURS] === true ? 'registered' : 'existing';
+  const registered = otelRegistration('context') as Record<symbol, unknown> | undefined;
+  if (registered !== undefined) return registered[OURS] === true ? 'registered' : 'existing';
   const manager = new AsyncLocalStorageContextManager().enable();
   if (context.setGlobalContextManager(manager)) {
     Object.defineProperty(manager, OURS, { value: true });

@@ -2,12 +2,11 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createContextKey, defaultTextMapGetter, type Context, type ContextManager } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { otelRegistration } from '../ground/otel-registry.ts';
 
 /** Published by Node's HTTP server (http and https) for each request, before its 'request' event. */
 const REQUEST_START = 'http.server.request.start';
 
-/** The global where @opentelemetry/api 1.x keeps its registrations (its documented global key). */
-export const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 /**
  * Context key of the context a request started in, kept under the context bound from its
@@ -23,8 +22,7 @@ export type AttachingContextManager = ContextManager & Required<Pick<ContextMana
 
 /** Whether a tracer provider is registered in the OTel API globals (then spans, not headers, carry the trace). */
 export function tracerProviderRegistered(): boolean {
-  const registry = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_API_GLOBAL];
-  return registry?.trace !== undefined;
+  return otelRegistration('trace') !== undefined;
 }
 
 /**

@@ -1,10 +1,9 @@
 import type { Logger, LoggerProvider, LogRecord } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
+import { otelRegistration } from '../ground/otel-registry.ts';
 
 /** Where the older @opentelemetry/api-logs (0.2xx) keeps its global provider, apart from api 1.10's. */
 const API_LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
-/** @opentelemetry/api 1.x's registry (its documented global key), shared by all its module copies. */
-const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 /** Marks our bridge, so every copy of this package (ESM, CommonJS) recognises it. */
 const BRIDGE = Symbol.for('@astralog/otel.api-logs-bridge');
 
@@ -76,7 +75,7 @@ function isBridge(provider: unknown): boolean {
 
 /** The provider registered on @opentelemetry/api by any of its copies, if any. */
 function registeredProvider(): LoggerProvider | undefined {
-  return (globalThis as Record<symbol, { logs?: LoggerProvider } | undefined>)[OTEL_API_GLOBAL]?.logs;
+  return otelRegistration('logs') as LoggerProvider | undefined;
 }
 
 /** Until a provider is registered, records are dropped, as the Logs API drops them without one. */

@@ -1,0 +1,10 @@
+// No imports. @opentelemetry/api 1.x keeps what is registered (context manager, tracer and logger
+// providers) in one global object under a documented registered symbol, shared by all its module
+// copies (ESM, CommonJS): reading it tells what any copy registered, without asking a particular one.
+
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/** What is registered on @opentelemetry/api for `kind`, by any of its copies; undefined when nothing is. */
+export function otelRegistration(kind: 'context' | 'trace' | 'logs'): unknown {
+  return (globalThis as Record<symbol, Partial<Record<typeof kind, unknown>> | undefined>)[OTEL_API_GLOBAL]?.[kind];
+}
