@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 
 // The library: one bundle per entry point, in both module formats, each with its own declarations
@@ -15,7 +17,18 @@ import { defineConfig } from 'tsup';
 // pass turns ESM into CommonJS; these are a few lines with nothing to shake).
 //
 // The `astralog` command: ESM only, no declarations.
-const common = { target: 'node22', platform: 'node', sourcemap: true, splitting: false } as const;
+//
+// src/globals/otel-packages.ts loads the OpenTelemetry packages lazily (require); the ESM bundles
+// use otel-packages.esm.ts, which imports them (that file says why). tsup may run esbuild with format
+// esm for a CommonJS bundle and convert it afterwards: the output extension tells them apart.
+const otelPackagesImportedInEsm: Plugin = {
+  name: 'otel-packages-imported-in-esm',
+  setup(build) {
+    if (build.initialOptions.outExtension?.['.js'] === '.cjs') return;
+    build.onResolve({ filter: /\/otel-packages\.ts$/ }, (args) => ({ path: resolve(args.resolveDir, args.path.replace(/\.ts$/, '.esm.ts')) }));
+  },
+};
+const common = { target: 'node22', platform: 'node', sourcemap: true, splitting: false, esbuildPlugins: [otelPackagesImportedInEsm] as Plugin[] } as const;
 const register = { ...common, clean: false, treeshake: false, dts: false } as const;
 
 export default defineConfig([

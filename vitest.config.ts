@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The tests run as ESM, so with the ESM bundles' way of loading OpenTelemetry (tsup.config.ts);
+  // the CommonJS way is register's, which the end-to-end tests run from dist/.
+  resolve: { alias: [{ find: /^(.*)\/otel-packages\.ts$/, replacement: '$1/otel-packages.esm.ts' }] },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

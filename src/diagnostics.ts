@@ -1,4 +1,5 @@
-import { diag } from '@opentelemetry/api';
+import { otelApi } from './globals/otel-packages.ts';
+import { otelRegistration } from './ground/otel-registry.ts';
 import { maskSecrets, PREFIX, writeStderr } from './ground/stderr.ts';
 
 export { maskSecrets, registerSecret } from './ground/stderr.ts';
@@ -9,9 +10,15 @@ export { maskSecrets, registerSecret } from './ground/stderr.ts';
 
 const reported = new Set<string>();
 
+/** To OTel's diag logger too, when the app (or OTEL_LOG_LEVEL) set one: without one, diag drops everything. */
+function toDiag(level: 'error' | 'info', message: string): void {
+  if (otelRegistration('diag') === undefined) return;
+  otelApi().diag[level](PREFIX + maskSecrets(message));
+}
+
 /** Reports an error through diag and stderr. */
 export function reportError(message: string): void {
-  diag.error(PREFIX + maskSecrets(message));
+  toDiag('error', message);
   writeStderr(message);
 }
 
@@ -29,7 +36,7 @@ export function clearReported(key: string): void {
 
 /** Informational message (e.g. recovery), through diag and stderr. */
 export function reportInfo(message: string): void {
-  diag.info(PREFIX + maskSecrets(message));
+  toDiag('info', message);
   writeStderr(message);
 }
 

@@ -2,7 +2,13 @@
 // plain node, under --import @astralog/otel/register, and under NodeSDK with its OTLP log exporter
 // (the stock way to ship that line), interleaved. Wall time from spawn to exit, and the process's
 // CPU time (every thread). argv: <runs>.
+//
+// The hello-world is an app of its own, in a temporary folder whose node_modules holds only
+// @astralog/otel (a link to this repository): register sees what it would in a user's app, not the
+// repository's development packages (NodeSDK among them). NodeSDK's contender runs from bench/startup.
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forkReceiver } from '../receiver-client.ts';
 import { median } from '../stats.ts';
@@ -12,26 +18,32 @@ const here = join(import.meta.dirname, '..', 'startup');
 const astralog = await forkReceiver('accept');
 const otlp = await forkReceiver('otlp');
 const base = { PATH: process.env.PATH ?? '' };
+const repository = join(here, '..', '..');
+const app = mkdtempSync(join(tmpdir(), 'astralog-startup-'));
+mkdirSync(join(app, 'node_modules', '@astralog'), { recursive: true });
+symlinkSync(repository, join(app, 'node_modules', '@astralog', 'otel'), 'dir');
+copyFileSync(join(here, 'hello.mjs'), join(app, 'hello.mjs'));
 
 const CONTENDERS = {
-  plain: { args: [join(here, 'hello.mjs')], env: base },
+  plain: { args: [join(app, 'hello.mjs')], env: base, cwd: app },
   register: {
-    args: ['--import', '@astralog/otel/register', join(here, 'hello.mjs')],
+    args: ['--import', '@astralog/otel/register', join(app, 'hello.mjs')],
+    cwd: app,
     env: { ...base, ASTRALOG_API_KEY: 'bench-key', ASTRALOG_ENDPOINT: astralog.url, ASTRALOG_QUIET: 'true' },
   },
   nodesdk: {
     args: ['--import', join(here, 'nodesdk-register.mjs'), join(here, 'hello.mjs')],
+    cwd: repository,
     env: { ...base, OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none' },
   },
 } as const;
 type Name = keyof typeof CONTENDERS;
 
 function runOnce(name: Name): Promise<{ wallMs: number; cpuMs: number }> {
-  const { args, env } = CONTENDERS[name];
+  const { args, env, cwd } = CONTENDERS[name];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // cwd: the repository, so @astralog/otel/register resolves as in an app that installed it.
-    const child = spawn(process.execPath, ['--import', join(here, 'cpu.mjs'), ...args], { cwd: join(here, '..', '..'), env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', join(here, 'cpu.mjs'), ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
@@ -53,6 +65,7 @@ for (let r = 0; r < runs + 1; r++) {
 const delivered = { register: await astralog.count(), nodesdk: await otlp.count() };
 await astralog.close();
 await otlp.close();
+rmSync(app, { recursive: true, force: true });
 const summary = Object.fromEntries(
   [...results].map(([name, list]) => [name, { wallMs: median(list.map((x) => x.wallMs)), cpuMs: median(list.map((x) => x.cpuMs)), runs: list.map((x) => Math.round(x.cpuMs)) }]),
 );

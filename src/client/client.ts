@@ -1,12 +1,14 @@
 import { ABANDON_PENDING, HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDED_OVER } from '../protocol.ts';
-import { ROOT_CONTEXT, context, trace, type SpanContext } from '@opentelemetry/api';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { SpanContext } from '@opentelemetry/api';
+import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
 import { appPackageName } from '../config/app-package.ts';
 import { naming, withEnvOptions } from '../config/env.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
+import { otelApi, otelSdkLogs } from '../globals/otel-packages.ts';
+import { activeContextReadable } from '../ground/otel-registry.ts';
+import { clientResource } from '../resource.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
 import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
@@ -73,7 +75,8 @@ export interface ClientExtras {
 
 /** The client behind createAstralog; register uses it directly for its exit paths. */
 export class AstralogClient implements Astralog {
-  readonly loggerProvider: LoggerProvider;
+  /** Built when first asked for: the Logs SDK is loaded for it then, not at start-up. */
+  #loggerProvider: LoggerProvider | undefined;
   private readonly exporter: AstralogLogRecordExporter;
   private readonly processor: AstralogBatchLogRecordProcessor;
   private readonly extraProcessors: AstralogBatchLogRecordProcessor[];
@@ -103,17 +106,14 @@ export class AstralogClient implements Astralog {
     const named = config.service ?? extras.resourceAttributes?.['service.name'];
     this.serviceSource = config.service !== undefined ? 'configured' : named !== undefined ? 'resource' : appPackageName() !== undefined ? 'package.json' : 'unknown';
     const service = config.service ?? (named === undefined ? appPackageName() : undefined);
-    const resource = defaultResource()
-      .merge(resourceFromAttributes(extras.resourceAttributes ?? {}))
-      .merge(resourceFromAttributes(service === undefined ? {} : { 'service.name': service }));
+    const resource = clientResource(extras.resourceAttributes ?? {}, service);
     this.origin = { resource, instrumentationScope: SDK_SCOPE };
     this.extraProcessors = (extras.extraExporters ?? []).map((exporter) => new AstralogBatchLogRecordProcessor({ exporter, ...config.limits }));
-    this.loggerProvider = new LoggerProvider({ resource, processors: [this.processor, ...this.extraProcessors] });
     this.minSeverity = config.minSeverity;
     const contextManager = ensureContextManager();
     this.contextManager = contextManager;
     this.traceCorrelation = contextManager !== 'failed';
-    this.serviceName = String(resource.attributes['service.name']); // defaultResource() always names one
+    this.serviceName = String(resource.serviceName); // OpenTelemetry's default always names one
     this.endpoint = this.exporter.url;
     this.proxy = this.exporter.proxy;
     if (contextManager === 'failed') {
@@ -123,6 +123,15 @@ export class AstralogClient implements Astralog {
           '(npm ls @opentelemetry/api). Logs are sent, but trace_id correlation and withContext will not work.',
       );
     }
+  }
+
+  get loggerProvider(): LoggerProvider {
+    if (this.#loggerProvider === undefined) {
+      const { LoggerProvider } = otelSdkLogs();
+      this.#loggerProvider = new LoggerProvider({ resource: this.origin.resource, processors: [this.processor, ...this.extraProcessors] });
+      if (this.closed) void this.#loggerProvider.shutdown().catch(() => undefined); // its loggers then emit nothing
+    }
+    return this.#loggerProvider;
   }
 
   debug(message: unknown, metadata?: Metadata): void {
@@ -163,7 +172,11 @@ export class AstralogClient implements Astralog {
 
   close(): Promise<void> {
     this.closed = true;
-    this.closePromise ??= this.loggerProvider.shutdown().catch(() => undefined);
+    // The provider shuts its processors down; when none was built, they are shut down directly.
+    this.closePromise ??= (this.#loggerProvider?.shutdown() ?? Promise.all([this.processor, ...this.extraProcessors].map((p) => p.shutdown()))).then(
+      () => undefined,
+      () => undefined,
+    );
     return this.closePromise;
   }
 
@@ -195,13 +208,17 @@ export class AstralogClient implements Astralog {
     if (this.closed) return;
     let record: AstralogLogRecord;
     try {
-      const active = context.active();
       let bound: Metadata | undefined;
       let spanContext: SpanContext | undefined;
-      // Outside any span or withContext (scripts, startup, background jobs) there is nothing to read.
-      if (active !== ROOT_CONTEXT) {
-        bound = boundMetadata(active);
-        spanContext = trace.getSpan(active)?.spanContext();
+      // Before any context was entered, and outside any span or withContext (scripts, startup,
+      // background jobs), there is nothing to read.
+      if (activeContextReadable()) {
+        const api = otelApi();
+        const active = api.context.active();
+        if (active !== api.ROOT_CONTEXT) {
+          bound = boundMetadata(active);
+          spanContext = api.trace.getSpan(active)?.spanContext();
+        }
       }
       let attributes: Metadata;
       if (metadata === undefined || metadata === null) attributes = bound ?? EMPTY;

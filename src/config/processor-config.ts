@@ -1,4 +1,5 @@
-import { diag, type MeterProvider } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/api';
+import { otelApi } from '../globals/otel-packages.ts';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogConfigError } from './errors.ts';
 import { exportTimeoutOption, integerOption, rejectUnknownOptions, shutdownTimeoutOption } from './validate.ts';
@@ -90,7 +91,7 @@ export function resolveProcessorLimits(
   let maxBatchSize = integerOption(names.maxBatchSize ?? 'maxBatchSize', o.maxBatchSize, 500, { min: 1, max: 100_000 });
   if (maxBatchSize > maxQueueSize) {
     if (!clampBatchSize) throw new AstralogConfigError(names.maxBatchSize ?? 'maxBatchSize', `must not exceed maxQueueSize (${maxQueueSize})`);
-    diag.warn(`AstralogBatchLogRecordProcessor: ${names.maxBatchSize ?? 'maxBatchSize'} (${maxBatchSize}) exceeds maxQueueSize; using ${maxQueueSize}`);
+    otelApi().diag.warn(`AstralogBatchLogRecordProcessor: ${names.maxBatchSize ?? 'maxBatchSize'} (${maxBatchSize}) exceeds maxQueueSize; using ${maxQueueSize}`);
     maxBatchSize = maxQueueSize;
   }
   return {

@@ -1,4 +1,4 @@
-import { WriteStream } from 'node:tty';
+import type { WriteStream } from 'node:tty';
 import { formatWithOptions, type InspectOptions } from 'node:util';
 
 const COLORS: InspectOptions = { colors: true };
@@ -49,7 +49,7 @@ export function callerFrames(above: (...args: never[]) => unknown): string | und
 /** Node's lib/internal/util/colors.js shouldColorize, with public APIs. */
 function shouldColorize(stream: unknown): boolean {
   // Node asks internal/tty's getColorDepth(), which tty.WriteStream's getColorDepth is (it ignores `this`).
-  if (process.env.FORCE_COLOR !== undefined) return WriteStream.prototype.getColorDepth.call(stream as WriteStream) > 2;
+  if (process.env.FORCE_COLOR !== undefined) return process.getBuiltinModule('node:tty').WriteStream.prototype.getColorDepth.call(stream as WriteStream) > 2;
   const tty = stream as { isTTY?: unknown; getColorDepth?: unknown } | null | undefined;
   if (!tty?.isTTY) return false;
   return typeof tty.getColorDepth === 'function' ? (tty.getColorDepth as () => number).call(tty) > 2 : true;

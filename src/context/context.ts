@@ -1,6 +1,6 @@
-import { context, type Context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { otelRegistration } from '../ground/otel-registry.ts';
+import type { Context, ContextManagementToken, ContextManager } from '@opentelemetry/api';
+import { otelApi, otelContextApi, otelContextAsyncHooks, otelRootContext } from '../globals/otel-packages.ts';
+import { CONTEXT_MANAGER_IDLE, otelRegistration } from '../ground/otel-registry.ts';
 import { bindIncomingTraceparent, tracerProviderRegistered } from './incoming-trace.ts';
 
 /**
@@ -14,6 +14,62 @@ export const BOUND_METADATA = Symbol.for('@astralog/otel.bound-metadata');
  * and createAstralog) knows incoming traceparent headers are bound.
  */
 const OURS = Symbol.for('@astralog/otel.context-manager');
+
+/**
+ * Our context manager: context-async-hooks' AsyncLocalStorageContextManager, created the first time a
+ * context is entered through it (a span started, withContext, a traced request): creating it loads
+ * the whole OpenTelemetry API, about 25 ms of CPU, which a process that never enters a context
+ * should not pay at start-up. Until then no context can be active, so the root context is.
+ */
+class DeferredContextManager implements ContextManager {
+  readonly #root: Context;
+  #manager: Required<ContextManager> | undefined;
+  #enabled = true;
+
+  constructor(root: Context) {
+    this.#root = root;
+  }
+
+  get [CONTEXT_MANAGER_IDLE](): boolean {
+    return this.#manager === undefined;
+  }
+
+  #entered(): Required<ContextManager> {
+    if (this.#manager === undefined) {
+      const manager = new (otelContextAsyncHooks().AsyncLocalStorageContextManager)();
+      this.#manager = this.#enabled ? manager.enable() : manager;
+    }
+    return this.#manager;
+  }
+
+  active(): Context {
+    return this.#manager === undefined ? this.#root : this.#manager.active();
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.#entered().with(context, fn, thisArg, ...args);
+  }
+
+  bind<T>(context: Context, target: T): T {
+    return this.#entered().bind(context, target);
+  }
+
+  attach(context: Context): ContextManagementToken {
+    return this.#entered().attach(context);
+  }
+
+  enable(): this {
+    this.#enabled = true;
+    this.#manager?.enable();
+    return this;
+  }
+
+  disable(): this {
+    this.#enabled = false;
+    this.#manager?.disable();
+    return this;
+  }
+}
 
 /**
  * 'registered': ours is in place (registered now or by another copy of this package): it follows
@@ -30,8 +86,8 @@ export type ContextManagerState = 'registered' | 'existing' | 'failed';
 export function ensureContextManager(): ContextManagerState {
   const registered = otelRegistration('context') as Record<symbol, unknown> | undefined;
   if (registered !== undefined) return registered[OURS] === true ? 'registered' : 'existing';
-  const manager = new AsyncLocalStorageContextManager().enable();
-  if (context.setGlobalContextManager(manager)) {
+  const manager = new DeferredContextManager(otelRootContext());
+  if (otelContextApi().setGlobalContextManager(manager)) {
     Object.defineProperty(manager, OURS, { value: true });
     bindIncomingTraceparent(manager);
     return 'registered';
@@ -52,6 +108,7 @@ export function boundMetadata(ctx: Context): Readonly<Record<string, unknown>> |
  * `metadata` must be a fresh object (the caller's copy): it is kept, frozen, when nothing is bound yet.
  */
 export function withBoundMetadata<T>(metadata: Record<string, unknown>, fn: () => T): T {
+  const { context } = otelApi();
   const active = context.active();
   const outer = boundMetadata(active);
   const merged = Object.freeze(outer === undefined ? metadata : { ...outer, ...metadata });

@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { createContextKey, defaultTextMapGetter, type Context, type ContextManager } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { Context, ContextManager, TextMapPropagator } from '@opentelemetry/api';
+import { otelApi, otelCore } from '../globals/otel-packages.ts';
 import { otelRegistration } from '../ground/otel-registry.ts';
 
 /** Published by Node's HTTP server (http and https) for each request, before its 'request' event. */
@@ -12,10 +12,13 @@ const REQUEST_START = 'http.server.request.start';
  * Context key of the context a request started in, kept under the context bound from its
  * traceparent: the next request of the same connection starts from it again, not from ours.
  */
-const OUTER = createContextKey('@astralog/otel incoming request: outer context');
+const OUTER = Symbol.for('@astralog/otel incoming request: outer context'); // a context key, as createContextKey makes them
 
-/** Validates like every OTel propagator (version ff, all-zero ids, upper case, bad lengths are refused). */
-const propagator = new W3CTraceContextPropagator();
+/**
+ * Validates like every OTel propagator (version ff, all-zero ids, upper case, bad lengths are
+ * refused). Made for the first traceparent header: @opentelemetry/core is not loaded before.
+ */
+let propagator: TextMapPropagator | undefined;
 
 /** A context manager that can make a context active for the rest of the current execution (AsyncLocalStorage's enterWith). */
 export type AttachingContextManager = ContextManager & Required<Pick<ContextManager, 'attach'>>;
@@ -31,7 +34,8 @@ export function tracerProviderRegistered(): boolean {
  */
 export function incomingTraceContext(base: Context, headers: IncomingHttpHeaders): Context | undefined {
   if (headers.traceparent === undefined) return undefined;
-  const extracted = propagator.extract(base, headers, defaultTextMapGetter);
+  propagator ??= new (otelCore().W3CTraceContextPropagator)();
+  const extracted = propagator.extract(base, headers, otelApi().defaultTextMapGetter);
   return extracted === base ? undefined : extracted;
 }
 

@@ -1,6 +1,7 @@
-import { isSpanContextValid } from '@opentelemetry/api';
 import type { HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { otelApi } from '../globals/otel-packages.ts';
+import { DeferredResource } from '../resource.ts';
 import { EncodedEvent } from './encoded-event.ts';
 import { JsonBuffer, jsonStringBytes, memberKeyBytes } from './json-buffer.ts';
 import { KeyRedactor, REDACTED } from './redact.ts';
@@ -308,7 +309,8 @@ export class EventEncoder {
     if (service === undefined) {
       let fromResource: unknown;
       try {
-        fromResource = resource.attributes['service.name'];
+        // Ours knows its service name without building the whole resource.
+        fromResource = resource instanceof DeferredResource ? resource.serviceName : resource.attributes['service.name'];
       } catch {
         fromResource = undefined;
       }
@@ -326,7 +328,8 @@ export class EventEncoder {
 /** Fills `into` (reused: this runs once per event) with the event's trace identity. */
 function identityOf(record: ReadableLogRecord, attributes: Record<string, unknown>, into: Identity): Identity {
   const explicit = promotableTraceId(attributes.trace_id);
-  const spanContext = record.spanContext !== undefined && isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
+  // Only records of traced code have a span context: the API is loaded for them, not at start-up.
+  const spanContext = record.spanContext !== undefined && otelApi().isSpanContextValid(record.spanContext) ? record.spanContext : undefined;
   into.traceId = explicit ?? spanContext?.traceId;
   into.promoted = explicit !== undefined;
   into.spanContext = spanContext;

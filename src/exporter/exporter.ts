@@ -1,6 +1,6 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import { emptyResource, type Resource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveExporterConfig, type AstralogExporterOptions, type ExporterConfig } from '../config/exporter-config.ts';
 import { untilDeadline } from '../deadline.ts';
@@ -9,7 +9,8 @@ import { originField } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { EventEncoder } from './encode.ts';
 import { EncodedEvent, type EncodedExport, type PreparedExport } from './encoded-event.ts';
-import { allFailed, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
+import { allFailed, EXPORT_FAILED, EXPORT_SUCCESS, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
+import { EMPTY_RESOURCE } from '../resource.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
 import { ABORT_EXPORTS, FLUSH_UNTIL, PREPARE_EXPORT, PREPARE_SYNC_DELIVERY, REPORTS_PER_RECORD } from '../protocol.ts';
@@ -91,7 +92,7 @@ class KeptEvents implements EncodedExport {
     // record kept for retry would hold whole.
     const bytes = Buffer.allocUnsafeSlow((this.batch.ends[i] as number) - from);
     this.batch.buffer.bytes.copy(bytes, 0, from, this.batch.ends[i]);
-    return new EncodedEvent(bytes, { resource: this.resource ?? emptyResource(), instrumentationScope: this.scope ?? SDK_SCOPE });
+    return new EncodedEvent(bytes, { resource: this.resource ?? EMPTY_RESOURCE, instrumentationScope: this.scope ?? SDK_SCOPE });
   }
 
   get awaitingAnswer(): boolean {
@@ -234,7 +235,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
     };
     try {
       if (this.shutdownPromise !== undefined) {
-        done({ code: ExportResultCode.FAILED, error: new Error('Astralog exporter is shut down') });
+        done({ code: EXPORT_FAILED, error: new Error('Astralog exporter is shut down') });
         return;
       }
       this.exportRecords(records).then(
@@ -242,10 +243,10 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
           this.reportUndelivered(outcome);
           done(toExportResult(outcome));
         },
-        (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+        (error: unknown) => done({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
       );
     } catch (error) {
-      done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      done({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
 
@@ -675,9 +676,9 @@ function noteRetryAfter(outcome: ExportOutcome, ms: number): void {
 
 function toExportResult(outcome: ExportOutcome): ExportResult {
   const { badRequest, tooLarge } = outcome.rejected;
-  if (outcome.failed.length === 0 && outcome.unanswered.length === 0 && badRequest === 0 && tooLarge === 0) return { code: ExportResultCode.SUCCESS };
+  if (outcome.failed.length === 0 && outcome.unanswered.length === 0 && badRequest === 0 && tooLarge === 0) return { code: EXPORT_SUCCESS };
   return {
-    code: ExportResultCode.FAILED,
+    code: EXPORT_FAILED,
     error: new Error(
       `Astralog export: ${outcome.delivered} delivered, ${badRequest} rejected (400), ${tooLarge} too large (413), ` +
         `${outcome.unanswered.length} sent without an answer, ` +

@@ -1,23 +1,16 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip, gzipSync } from 'node:zlib';
-import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { callUntraced } from '../globals/untraced.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { payloadWrites, routeTo, TransportError, type PayloadWrites, type Route } from './connections.ts';
 import { PROXY_AUTH_REQUIRED } from './verdict.ts';
 
 export { TransportError } from './connections.ts';
 
-const gzipAsync = promisify(gzip);
-
-/**
- * Where requests run: never traced (an http instrumentation, OpenTelemetry's or any APM's, would
- * otherwise trace every export inside the app's own traces and add headers to it), and outside
- * whatever context the export was started from: they are the SDK's own traffic.
- */
-const UNTRACED = suppressTracing(ROOT_CONTEXT);
+/** node:zlib, loaded for the first compressed body (the default sends none). */
+const zlib = () => process.getBuiltinModule('node:zlib');
+let gzipAsync: ((body: Buffer) => Promise<Buffer>) | undefined;
 
 /** Bytes of an error answer kept for diagnostics. */
 const MAX_ERROR_BODY = 4096;
@@ -103,12 +96,14 @@ export class HttpTransport {
 
   /** The bytes to send for a JSON body (gzip runs on the libuv thread pool, off the main thread). */
   async encodeBody(json: Buffer): Promise<Buffer> {
-    return this.compression === 'gzip' ? gzipAsync(json) : json;
+    if (this.compression !== 'gzip') return json;
+    gzipAsync ??= promisify(zlib().gzip);
+    return gzipAsync(json);
   }
 
   /** The same, synchronously (for a last delivery from a worker thread). */
   encodeBodySync(json: Buffer): Buffer {
-    return this.compression === 'gzip' ? gzipSync(json) : json;
+    return this.compression === 'gzip' ? zlib().gzipSync(json) : json;
   }
 
   /**
@@ -130,7 +125,7 @@ export class HttpTransport {
       this.exchanges.add(exchange);
       exchange.watch(payload);
       try {
-        const outgoing = context.with(UNTRACED, route.request, route, payload.length);
+        const outgoing = callUntraced(route.request, route, payload.length);
         exchange.start(outgoing);
         outgoing.end(payload);
       } catch (error) {

@@ -7,11 +7,22 @@ import { join } from 'node:path';
  * and must be the app's copy, whose globals its other libraries use.
  */
 export function requireFromApp<T>(name: string): T | undefined {
+  const file = resolveFromApp(name);
+  if (file === undefined) return undefined;
+  try {
+    return createRequire(file)(file) as T;
+  } catch {
+    return undefined; // resolvable, but it does not load
+  }
+}
+
+/** The file `require(name)` would load in the application, without loading it; undefined when none. */
+export function resolveFromApp(name: string): string | undefined {
   const bases = [process.argv[1], join(process.cwd(), 'noop.js')];
   for (const base of bases) {
     if (base === undefined || base === '') continue;
     try {
-      return createRequire(base)(name) as T;
+      return createRequire(base).resolve(name);
     } catch {
       // not resolvable from there
     }

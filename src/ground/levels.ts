@@ -1,4 +1,6 @@
-import { SeverityNumber } from '@opentelemetry/api';
+// OpenTelemetry's SeverityNumber values (the Logs data model fixes them), as numbers: the enum lives in
+// @opentelemetry/api, which this module must not load.
+const SeverityNumber = { TRACE: 1, DEBUG: 5, INFO: 9, INFO2: 10, WARN: 13, ERROR: 17, FATAL: 21 } as const;
 
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 

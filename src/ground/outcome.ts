@@ -1,5 +1,6 @@
-// The outcome of an export as our exporter reports it and our processor reads it. No imports:
-// the processor and the register do not load the exporter to speak of its results.
+// The outcome of an export as our exporter reports it and our processor reads it. No imports of
+// ours: the processor and the register do not load the exporter to speak of its results.
+import type { ExportResultCode } from '@opentelemetry/core';
 
 /** Why records of an export were not delivered, when retrying them later could still succeed. */
 export type ExportFailureReason =
@@ -39,3 +40,10 @@ export function allFailed<Reason extends string>(count: number, reason: Reason):
     failureReason: count > 0 ? reason : undefined,
   };
 }
+
+/**
+ * OpenTelemetry's ExportResultCode values (SUCCESS 0, FAILED 1), for the results our exporters
+ * report through the LogRecordExporter interface without loading @opentelemetry/core for its enum.
+ */
+export const EXPORT_SUCCESS = 0 as ExportResultCode.SUCCESS;
+export const EXPORT_FAILED = 1 as ExportResultCode.FAILED;

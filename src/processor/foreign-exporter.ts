@@ -1,7 +1,8 @@
-import { context } from '@opentelemetry/api';
-import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { allFailed, type ExportOutcome } from '../ground/outcome.ts';
+import { otelCore } from '../globals/otel-packages.ts';
+import { callUntraced } from '../globals/untraced.ts';
+import { allFailed, EXPORT_FAILED, EXPORT_SUCCESS, type ExportOutcome } from '../ground/outcome.ts';
 
 /**
  * Any LogRecordExporter, as the processor drives exporters: exportRecords resolves with an outcome.
@@ -26,7 +27,7 @@ export class ForeignExporter {
         if (settled) return; // an exporter that calls back twice
         settled = true;
         let outcome: ExportOutcome<'foreign'> & { error?: Error };
-        if (result?.code === ExportResultCode.SUCCESS) {
+        if (result?.code === EXPORT_SUCCESS) {
           outcome = { delivered: n, rejected: { badRequest: 0, tooLarge: 0 }, failed: [], unanswered: [], failureReason: undefined };
         } else {
           const error = result?.error ?? new Error('log record export failed');
@@ -40,9 +41,9 @@ export class ForeignExporter {
       };
       try {
         // Never traced, as the stock processor exports: an http instrumentation would trace the export itself.
-        context.with(suppressTracing(context.active()), () => this.exporter.export(records as ReadableLogRecord[], settle));
+        callUntraced(this.exporter.export, this.exporter, records as ReadableLogRecord[], settle);
       } catch (error) {
-        settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+        settle({ code: EXPORT_FAILED, error: error instanceof Error ? error : new Error(String(error)) });
       }
     });
   }
@@ -51,7 +52,7 @@ export class ForeignExporter {
 /** OpenTelemetry's global error handler (diag by default; the app may set its own, which must not throw into us). */
 export function reportExportError(error: Error): void {
   try {
-    globalErrorHandler(error);
+    otelCore().globalErrorHandler(error);
   } catch {
     // an application's handler failed: nothing more to tell
   }

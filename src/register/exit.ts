@@ -1,4 +1,3 @@
-import { constants } from 'node:os';
 import type { AstralogClient } from '../client/client.ts';
 import { deliverSynchronously, type ExitBudget } from './final-delivery.ts';
 
@@ -61,5 +60,5 @@ export function installExitHandlers(client: AstralogClient, budget: ExitBudget):
 function reraise(signal: NodeJS.Signals, listener: () => void): void {
   process.removeListener(signal, listener);
   process.kill(process.pid, signal);
-  if (process.pid === 1) process.exit(128 + (constants.signals[signal] ?? 0));
+  if (process.pid === 1) process.exit(128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0));
 }

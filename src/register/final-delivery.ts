@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { AstralogClient } from '../client/client.ts';
 import type { SyncDelivery } from '../exporter/exporter.ts';
 import { writeStderr } from '../ground/stderr.ts';
@@ -81,6 +80,8 @@ export function deliverSynchronously(client: AstralogClient, timeoutMs: number):
   let delivered = 0;
   try {
     const job: FinalDeliveryJob = { delivery, status, deadline: Date.now() + timeoutMs };
+    // Loaded here: node:worker_threads costs several ms at start-up, and most processes never need it.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(file, {
       workerData: job,
       execArgv: [], // no --require/--import of the app's (register among them)

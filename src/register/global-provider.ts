@@ -1,8 +1,9 @@
-import { logs } from '@opentelemetry/api';
+import type { Logger, LoggerOptions, LoggerProvider as ApiLoggerProvider } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { reportError, reportOnce } from '../diagnostics.ts';
 import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
-import { requireFromApp } from '../globals/require-from-app.ts';
+import { otelApiFile, otelLogsApi } from '../globals/otel-packages.ts';
+import { requireFromApp, resolveFromApp } from '../globals/require-from-app.ts';
 const WATCHED = Symbol.for('@astralog/otel.watched-logs-api');
 
 const FIX =
@@ -14,11 +15,37 @@ const STILL =
   'console output, crashes, the client API and the @astralog/otel/pino and /winston transports still reach Astralog.';
 
 /**
+ * What register makes the global logger provider: the loggers of the client's Logs SDK provider,
+ * which is built (and the Logs SDK loaded) when the first logger is asked for, not at start-up.
+ */
+export class ClientLoggerProvider implements ApiLoggerProvider {
+  readonly #client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void>; close(): Promise<void> };
+
+  constructor(client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void>; close(): Promise<void> }) {
+    this.#client = client;
+  }
+
+  getLogger(name: string, version?: string, options?: LoggerOptions): Logger {
+    return this.#client.loggerProvider.getLogger(name, version, options);
+  }
+
+  /** As the Logs SDK's provider has (code that flushes the global provider before a Lambda freezes). */
+  forceFlush(): Promise<void> {
+    return this.#client.flush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.#client.close();
+  }
+}
+
+/**
  * Makes our provider the global OTel logger provider, so every OTel log source (pino/winston
  * instrumentations, libraries) reaches Astralog, and through the api-logs bridge the older Logs API's
  * appenders too. Says so when another SDK got there first, or tries to register after us.
  */
-export function registerGlobalLoggerProvider(provider: LoggerProvider): void {
+export function registerGlobalLoggerProvider(provider: ApiLoggerProvider): void {
+  const logs = otelLogsApi();
   const registered = logs.setGlobalLoggerProvider(provider);
   if (!registered) {
     const existing = describeProvider(logs.getLoggerProvider());
@@ -45,7 +72,7 @@ export type LogsApi = { setGlobalLoggerProvider(provider: unknown): boolean; [WA
  * fails with only a diag message few people see; tell the user instead. Both module copies of
  * @opentelemetry/api (ESM and CommonJS) are watched: they keep separate API objects.
  */
-export function watchLaterRegistrations(api: LogsApi, ours: LoggerProvider): void {
+export function watchLaterRegistrations(api: LogsApi, ours: ApiLoggerProvider): void {
   if (api[WATCHED]) return;
   const original = api.setGlobalLoggerProvider;
   api.setGlobalLoggerProvider = function (this: unknown, provider: unknown): boolean {
@@ -64,10 +91,12 @@ export function watchLaterRegistrations(api: LogsApi, ours: LoggerProvider): voi
 }
 
 function apiCopies(): LogsApi[] {
-  const copies: LogsApi[] = [logs as unknown as LogsApi];
+  const ours = otelLogsApi() as unknown as LogsApi;
+  // The app's CommonJS copy is ours unless it resolves to another file (a nested install): only then is it loaded.
+  const file = resolveFromApp('@opentelemetry/api');
+  if (file === undefined || file === otelApiFile()) return [ours];
   const commonjs = requireFromApp<{ logs: LogsApi }>('@opentelemetry/api');
-  if (commonjs !== undefined && commonjs.logs !== (logs as unknown)) copies.push(commonjs.logs);
-  return copies;
+  return commonjs === undefined || commonjs.logs === ours ? [ours] : [ours, commonjs.logs];
 }
 
 function describeProvider(provider: unknown): string {

@@ -1,5 +1,5 @@
 import type { Cluster } from 'node:cluster';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogClient } from '../client/client.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
@@ -7,13 +7,15 @@ import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettin
 import { captureConsole } from '../console/capture.ts';
 import { correlationSource } from '../context/context.ts';
 import { registerSecret, reportError, reportInfo } from '../diagnostics.ts';
+import { otelApi } from '../globals/otel-packages.ts';
+import { resolveFromApp } from '../globals/require-from-app.ts';
 import { writeStderr } from '../ground/stderr.ts';
 import { installCrashHandlers } from './crash.ts';
 import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';
 import { createOtlpExporter } from './otlp.ts';
 import { ExitBudget } from './final-delivery.ts';
-import { registerGlobalLoggerProvider, watchLaterRegistrations, type LogsApi } from './global-provider.ts';
+import { ClientLoggerProvider, registerGlobalLoggerProvider, watchLaterRegistrations, type LogsApi } from './global-provider.ts';
 
 /**
  * Sets up logging to Astralog from the environment: the client, the global OTel logger provider,
@@ -41,9 +43,14 @@ export function register(): void {
  * it is said too.
  */
 export function watchLogsApi(api: unknown): void {
-  const client = (globalThis as Record<symbol, RegisterState | undefined>)[STATE]?.client;
-  if (!(client instanceof AstralogClient) || typeof (api as Partial<LogsApi> | undefined)?.setGlobalLoggerProvider !== 'function') return;
-  watchLaterRegistrations(api as LogsApi, client.loggerProvider);
+  const provider = (globalThis as Record<symbol, RegisterState | undefined>)[STATE]?.globalProvider;
+  if (!(provider instanceof ClientLoggerProvider) || typeof (api as Partial<LogsApi> | undefined)?.setGlobalLoggerProvider !== 'function') return;
+  watchLaterRegistrations(api as LogsApi, provider);
+}
+
+/** Whether the app can load NodeSDK (directly or through a vendor's distribution of it), which registers a logger provider when it starts. */
+export function loggerProviderSdkInstalled(): boolean {
+  return resolveFromApp('@opentelemetry/sdk-node') !== undefined;
 }
 
 function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
@@ -72,13 +79,15 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
     writeStderr(`not sending logs: bad configuration. ${describeEnvError(error)}`);
     return;
   }
-  registerGlobalLoggerProvider(client.loggerProvider);
+  const provider = new ClientLoggerProvider(client);
+  registerGlobalLoggerProvider(provider);
   const budget = new ExitBudget(settings.shutdownTimeoutMs);
   installExitHandlers(client, budget);
   installCrashHandlers(client, budget);
   if (settings.captureConsole) captureConsole(client, options.redactKeys);
   state.status = 'on';
   state.client = client;
+  state.globalProvider = provider;
   if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
 }
 
@@ -131,5 +140,6 @@ function installDiagLogger(level: OtelLogLevel): void {
   const write = (kind: string) => (message: string, ...args: unknown[]) =>
     writeStderr(`otel ${kind}: ${message}${args.length > 0 ? ' ' + args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') : ''}`);
   const logger: DiagLogger = { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
+  const { diag, DiagLogLevel } = otelApi();
   diag.setLogger(logger, { logLevel: DiagLogLevel[level], suppressOverrideMessage: true });
 }

@@ -64,14 +64,14 @@ export interface SpawnedNode {
 }
 
 /**
- * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root;
- * SIGKILLed after `timeoutMs`. `wrapper` runs node inside another command (e.g. `unshare …`).
+ * Starts `node [args]` with exactly `env` (not merged with process.env), cwd the repository root
+ * unless given; SIGKILLed after `timeoutMs`. `wrapper` runs node inside another command (e.g. `unshare …`).
  */
-export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[] }): SpawnedNode {
+export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; wrapper?: string[]; cwd?: string }): SpawnedNode {
   const started = Date.now();
   const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...args] as [string, ...string[]];
   const child = spawn(command, commandArgs, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -130,7 +130,7 @@ export function spawnNode(args: string[], options: { env: NodeJS.ProcessEnv; tim
 }
 
 /** Runs `node [args]` to completion with exactly `env`. */
-export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessResult> {
+export function runApp(args: string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): Promise<ProcessResult> {
   return spawnNode(args, options).result;
 }
 

@@ -1,0 +1,87 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runApp } from '../support/apps.ts';
+import { TEST_KEY } from '../support/exporting.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { ROOT } from '../support/spawn.ts';
+
+// Register loads what the first record needs and defers the rest (README, "Start-up"): a hello-world
+// loads none of OpenTelemetry but the Logs and Context API's own modules (no API index, no core,
+// resources, Logs SDK or context-async-hooks); each of those loads when something first needs it.
+// The apps live outside the repository, in a folder whose node_modules links only @astralog/otel
+// and @opentelemetry/api, as in a user's app that installed the package (without NodeSDK).
+
+let app: string;
+let receiver: Receiver;
+beforeAll(async () => {
+  app = mkdtempSync(join(tmpdir(), 'astralog-loading-'));
+  mkdirSync(join(app, 'node_modules', '@astralog'), { recursive: true });
+  mkdirSync(join(app, 'node_modules', '@opentelemetry'), { recursive: true });
+  symlinkSync(ROOT, join(app, 'node_modules', '@astralog', 'otel'), 'dir');
+  symlinkSync(join(ROOT, 'node_modules', '@opentelemetry', 'api'), join(app, 'node_modules', '@opentelemetry', 'api'), 'dir');
+  // Says which OpenTelemetry files were loaded (CommonJS: register's set-up loads them so), on stdout at exit.
+  writeFileSync(
+    join(app, 'loaded.cjs'),
+    `process.on('exit', () => process.stdout.write('LOADED ' + JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('@opentelemetry')).map((f) => f.slice(f.indexOf('@opentelemetry')))) + '\\n'));\n`,
+  );
+  receiver = await startReceiver({ apiKey: TEST_KEY });
+});
+afterAll(async () => {
+  await receiver.close();
+  rmSync(app, { recursive: true, force: true });
+});
+
+async function runUnderRegister(name: string, source: string): Promise<{ loaded: string[]; stderr: string }> {
+  writeFileSync(join(app, name), source);
+  const run = await runApp(['--require', './loaded.cjs', '--import', '@astralog/otel/register', name], {
+    env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'loading' }),
+    cwd: app,
+  });
+  expect(run.code, run.stderr).toBe(0);
+  const line = run.stdout.split('\n').find((l) => l.startsWith('LOADED '));
+  return { loaded: JSON.parse(line?.slice('LOADED '.length) ?? 'null') as string[], stderr: run.stderr };
+}
+
+const packagesOf = (files: string[]) => [...new Set(files.map((f) => f.split('/').slice(0, 2).join('/')))].sort();
+
+describe('what register loads', () => {
+  it("a hello-world: none of OpenTelemetry but the API's Logs and Context modules, and its line arrives", async () => {
+    const before = receiver.accepted.length;
+    const { loaded } = await runUnderRegister('hello.mjs', "console.log('hello');\n");
+    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'hello', service: 'loading' }]);
+    expect(packagesOf(loaded)).toEqual(['@opentelemetry/api']);
+    expect(loaded).toContain('@opentelemetry/api/dist/api/logs.cjs');
+    expect(loaded).toContain('@opentelemetry/api/dist/api/context.cjs');
+    expect(loaded).not.toContain('@opentelemetry/api/dist/index.cjs');
+  });
+
+  it('the Logs SDK when the app first asks the OpenTelemetry Logs API for a logger; its records arrive', async () => {
+    const before = receiver.accepted.length;
+    const { loaded } = await runUnderRegister(
+      'otel-api.cjs',
+      "const { logs } = require('@opentelemetry/api');\nlogs.getLogger('app').emit({ body: 'via the logs api', severityText: 'WARN' });\n",
+    );
+    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'via the logs api', level: 'warn', service: 'loading' }]);
+    expect(packagesOf(loaded)).toContain('@opentelemetry/sdk-logs');
+  });
+
+  it('context-async-hooks (and the whole API) when a context is first entered; logs inside it, across an await, carry its span', async () => {
+    const before = receiver.accepted.length;
+    const { loaded } = await runUnderRegister(
+      'with-context.mjs',
+      "import { context, trace } from '@opentelemetry/api';\n" +
+        "console.log('outside');\n" +
+        "const span = trace.setSpanContext(context.active(), { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });\n" +
+        "await context.with(span, async () => { await new Promise((r) => setTimeout(r, 1)); console.log('inside'); });\n",
+    );
+    const events = receiver.accepted.slice(before) as Array<{ message: string; trace_id?: string }>;
+    expect(events.map((e) => [e.message, e.trace_id])).toEqual([
+      ['outside', undefined],
+      ['inside', 'a'.repeat(32)],
+    ]);
+    expect(packagesOf(loaded)).toContain('@opentelemetry/context-async-hooks');
+    expect(packagesOf(loaded)).not.toContain('@opentelemetry/sdk-logs');
+  });
+});

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { context, ROOT_CONTEXT, SeverityNumber, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ensureContextManager } from '../../src/context/context.ts';
+import { callUntraced } from '../../src/globals/untraced.ts';
+import { LEVELS } from '../../src/ground/levels.ts';
+import { EXPORT_FAILED, EXPORT_SUCCESS } from '../../src/ground/outcome.ts';
+import { activeContextReadable, otelRegistration } from '../../src/ground/otel-registry.ts';
+import { clientResource } from '../../src/resource.ts';
+import { ROOT } from '../support/spawn.ts';
+
+// What register does without loading OpenTelemetry's packages (README, "Start-up") must be what
+// those packages would have done: each stand-in is checked against the package it stands in for.
+
+describe('stand-ins for OpenTelemetry values', () => {
+  it('export result codes and severity numbers are the packages own', () => {
+    expect([EXPORT_SUCCESS, EXPORT_FAILED]).toEqual([ExportResultCode.SUCCESS, ExportResultCode.FAILED]);
+    expect(Object.fromEntries(Object.entries(LEVELS).map(([name, level]) => [name, level.severity]))).toEqual({
+      trace: SeverityNumber.TRACE,
+      debug: SeverityNumber.DEBUG,
+      info: SeverityNumber.INFO,
+      warn: SeverityNumber.WARN,
+      error: SeverityNumber.ERROR,
+      fatal: SeverityNumber.FATAL,
+    });
+  });
+
+  it.each([
+    ['the service option', {}, 'checkout'],
+    ['service.name from OTEL_RESOURCE_ATTRIBUTES', { 'service.name': 'from-attributes', 'deployment.environment': 'prod' }, undefined],
+    ['the service option over service.name', { 'service.name': 'from-attributes' }, 'checkout'],
+    ["OpenTelemetry's default", { 'deployment.environment': 'prod' }, undefined],
+  ] as const)("a client's resource: its service name without building it, then the attributes @opentelemetry/resources makes (%s)", (_name, attributes, service) => {
+    const resource = clientResource(attributes, service);
+    const stock = defaultResource()
+      .merge(resourceFromAttributes(attributes))
+      .merge(resourceFromAttributes(service === undefined ? {} : { 'service.name': service }));
+    const serviceName = resource.serviceName; // read first: the resource is not built yet
+    expect(serviceName).toBe(stock.attributes['service.name']);
+    expect(resource.attributes).toEqual(stock.attributes);
+    expect(resource.asyncAttributesPending).toBe(false);
+    expect(resource.merge(resourceFromAttributes({ extra: 1 })).attributes).toEqual({ ...stock.attributes, extra: 1 });
+  });
+});
+
+describe('callUntraced', () => {
+  afterEach(() => {
+    context.disable();
+    trace.disable();
+  });
+
+  it("runs the call where @opentelemetry/core's isTracingSuppressed says tracing is suppressed, outside the caller's context", async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const key = Symbol('caller');
+    const seen = await context.with(ROOT_CONTEXT.setValue(key, 'caller'), async () => {
+      await nextTurn();
+      return callUntraced((a: number, b: number) => ({ sum: a + b, suppressed: isTracingSuppressed(context.active()), caller: context.active().getValue(key) }), undefined, 1, 2);
+    });
+    expect(seen).toEqual({ sum: 3, suppressed: true, caller: undefined });
+  });
+
+  it('with no context ever entered and no tracer provider, calls straight through, with its this', () => {
+    ensureContextManager(); // ours, idle
+    const target = { n: 5, get(this: { n: number }, plus: number) { return this.n + plus; } };
+    expect(activeContextReadable()).toBe(false);
+    expect(callUntraced(target.get, target, 2)).toBe(7);
+    expect(activeContextReadable()).toBe(false); // still idle: nothing was entered
+  });
+});
+
+describe('our context manager', () => {
+  afterEach(() => {
+    context.disable();
+  });
+
+  it('is idle (the root context is active, nothing to read) until a context is entered, then follows awaits', async () => {
+    expect(ensureContextManager()).toBe('registered');
+    expect(otelRegistration('context')).toBeDefined();
+    expect(activeContextReadable()).toBe(false);
+    expect(context.active()).toBe(ROOT_CONTEXT);
+    const key = Symbol('k');
+    const inside = await context.with(ROOT_CONTEXT.setValue(key, 'v'), async () => {
+      await nextTurn();
+      return context.active().getValue(key);
+    });
+    expect(inside).toBe('v');
+    expect(activeContextReadable()).toBe(true);
+    expect(context.active()).toBe(ROOT_CONTEXT);
+  });
+});
+
+describe('the CommonJS loader (register)', () => {
+  it("loads only the API's Logs and Context modules, which are the very objects the whole API exports", () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      import { otelContextApi, otelLogsApi, otelRootContext } from ${JSON.stringify(join(ROOT, 'src', 'globals', 'otel-packages.ts'))};
+      const logs = otelLogsApi(), contextApi = otelContextApi(), root = otelRootContext();
+      const require = createRequire(${JSON.stringify(join(ROOT, 'src', 'index.ts'))});
+      const indexLoaded = Object.keys(require.cache).some((f) => f.endsWith('/@opentelemetry/api/dist/index.cjs'));
+      const api = require('@opentelemetry/api');
+      console.log(JSON.stringify({ indexLoaded, logs: logs === api.logs, context: contextApi === api.context, root: root === api.ROOT_CONTEXT }));`;
+    const out = execFileSync(process.execPath, ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ indexLoaded: false, logs: true, context: true, root: true });
+  });
+});
