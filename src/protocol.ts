@@ -13,6 +13,8 @@ export const PREPARE_EXPORT: unique symbol = Symbol.for('@astralog/otel.prepareE
 export const FLUSH_UNTIL: unique symbol = Symbol.for('@astralog/otel.flushUntil');
 /** AstralogLogRecordExporter: gives up on every export under way (shutdown). */
 export const ABORT_EXPORTS: unique symbol = Symbol.for('@astralog/otel.abortExports');
+/** AstralogLogRecordExporter: why its last attempt to send failed, when nothing was delivered since. */
+export const LAST_FAILURE: unique symbol = Symbol.for('@astralog/otel.lastFailure');
 /** AstralogLogRecordExporter: request bodies for a synchronous last delivery at exit. */
 export const PREPARE_SYNC_DELIVERY: unique symbol = Symbol.for('@astralog/otel.prepareSyncDelivery');
 /** AstralogBatchLogRecordProcessor: hands every record held over for a last delivery. */

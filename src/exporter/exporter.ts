@@ -13,7 +13,7 @@ import { allFailed, EXPORT_FAILED, EXPORT_SUCCESS, type ExportFailureReason, typ
 import { EMPTY_RESOURCE } from '../resource.ts';
 import { JsonBuffer } from './json-buffer.ts';
 import { RetryPolicy, parseRetryAfter } from './retry-policy.ts';
-import { ABORT_EXPORTS, FLUSH_UNTIL, PREPARE_EXPORT, PREPARE_SYNC_DELIVERY, REPORTS_PER_RECORD } from '../protocol.ts';
+import { ABORT_EXPORTS, FLUSH_UNTIL, LAST_FAILURE, PREPARE_EXPORT, PREPARE_SYNC_DELIVERY, REPORTS_PER_RECORD } from '../protocol.ts';
 import { HttpTransport, TransportError, type TransportConfig, type TransportResponse } from './transport.ts';
 import { failureVerdict, isCertificateFailure, statusVerdict } from './verdict.ts';
 
@@ -169,6 +169,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   readonly #encoder: EventEncoder;
   readonly #transportConfig: TransportConfig;
   readonly #transport: HttpTransport;
+  /** Why the last attempt failed, until one delivers: the processor says it when records are dropped at the end. */
+  #lastFailure: string | undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly id = nextExporterId++;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -325,6 +327,14 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.shutdownOnce();
     return this.shutdownPromise;
+  }
+
+  /**
+   * Why the last attempt to send failed (`ECONNREFUSED: …`, `HTTP 503`), when none delivered since.
+   * @internal
+   */
+  [LAST_FAILURE](): string | undefined {
+    return this.#lastFailure;
   }
 
   /**
@@ -499,6 +509,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       }
       if (response === undefined) {
         failure ??= new TransportError('ERR_UNKNOWN', 'no answer');
+        this.#lastFailure = describeError(failure);
         if (failureVerdict(failure.code) === 'blocked') {
           this.onBlocked(failure);
           return this.fail(outcome, first, last, 'network');
@@ -512,7 +523,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       }
 
       const status = response.status;
-      switch (statusVerdict(status)) {
+      const verdict = statusVerdict(status);
+      this.#lastFailure = verdict === 'delivered' ? undefined : `HTTP ${status}`;
+      switch (verdict) {
         case 'delivered':
           this.onAccepted(request);
           outcome.delivered += count;
@@ -707,7 +720,7 @@ function formatDuration(ms: number): string {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof TransportError) return `${error.code}: ${error.message}`;
+  if (error instanceof TransportError) return error.message.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -25,15 +25,18 @@ const REASON_TEXT: Record<DropReason, string> = {
 export class DropReporter {
   private readonly intervalMs: number;
   private readonly describeLimits: () => string;
+  private readonly lastFailure: () => string | undefined;
   private pendingWarning = emptyDropCounts();
   private pendingSummary = emptyDropCounts();
   private summarySince = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private lastWarningAt = 0;
 
-  constructor(intervalMs: number, describeLimits: () => string) {
+  /** `lastFailure`: why sending last failed, if it did and nothing was delivered since. */
+  constructor(intervalMs: number, describeLimits: () => string, lastFailure: () => string | undefined = () => undefined) {
     this.intervalMs = intervalMs;
     this.describeLimits = describeLimits;
+    this.lastFailure = lastFailure;
   }
 
   /** While an ending (shutdown, exit) counts what it drops: one line at its end (flushWarning), not one per step. */
@@ -94,7 +97,11 @@ export class DropReporter {
     const parts = (Object.keys(counts) as DropReason[]).filter((r) => counts[r] > 0).map((r) => `${counts[r]} ${r} (${REASON_TEXT[r]})`);
     // The limits only where they were the cause.
     const limits = counts.queueFull + counts.tooLarge > 0 ? ` ${this.describeLimits()}` : '';
-    reportError(`dropped ${n} log record(s): ${parts.join(', ')}.${limits}`);
+    // Records that were never sent: why sending failed, when it did (nothing listening, a name that
+    // does not resolve, HTTP 503…), so that the line says what to fix.
+    const failure = counts.shutdown + counts.exportFailed > 0 ? this.lastFailure() : undefined;
+    const cause = failure === undefined ? '' : ` The last attempt to send failed: ${failure}.`;
+    reportError(`dropped ${n} log record(s): ${parts.join(', ')}.${cause}${limits}`);
   }
 }
 

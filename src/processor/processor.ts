@@ -7,7 +7,7 @@ import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
 import type { PreparedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
-import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
+import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, LAST_FAILURE, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
 import { AstralogLogRecord } from '../record.ts';
 import { LEVELS } from '../ground/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
@@ -46,6 +46,8 @@ interface DetailedExporter extends LogRecordExporter {
   [ABORT_EXPORTS]?(): void;
   /** forceFlush within the caller's deadline (a Date.now() time): nothing of it outlives that. */
   [FLUSH_UNTIL]?(deadline: number): Promise<void>;
+  /** Why its last attempt to send failed, when none delivered since: said with records dropped unsent. */
+  [LAST_FAILURE]?(): string | undefined;
 }
 
 type FailureReason = ExportFailureReason | 'foreign' | 'abandoned' | 'unanswered';
@@ -157,7 +159,11 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
     this.queue = new BoundedQueue(this.budget);
     this.retry = new BoundedQueue(this.budget);
-    this.drops = new DropReporter(DROP_WARNING_INTERVAL_MS, () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}.`);
+    this.drops = new DropReporter(
+      DROP_WARNING_INTERVAL_MS,
+      () => `Limits: maxQueueSize=${this.config.maxQueueSize}, maxQueueBytes=${this.config.maxQueueBytes}.`,
+      () => this.detailed?.[LAST_FAILURE]?.(),
+    );
     this.outage = new OutageReporter(() => total(this.counters.dropped));
     const meterProvider = this.config.meterProvider;
     this.metrics = meterProvider === undefined ? undefined : new ProcessorMetrics(meterProvider, this.config.maxQueueSize, () => this.budget.items);

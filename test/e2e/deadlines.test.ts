@@ -111,10 +111,15 @@ afterAll(async () => {
 const describeRun = (r: ProcessResult) => `code=${r.code} signal=${r.signal} (${r.durationMs} ms)\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 const tagged = (r: ProcessResult, tag: string) => Number(new RegExp(`^${tag} (\\S+)$`, 'm').exec(r.stdout)?.[1]);
 
-const faults: Record<string, () => Promise<{ endpoint: string; preload: string[] }>> = {
-  'nothing listening': async () => ({ endpoint: await refusingUrl(), preload: [] }),
-  'a name that does not resolve': async () => ({ endpoint: 'http://astralog.invalid:8080', preload: ['--require', `${apps.dir}/no-dns.cjs`] }),
-  'a black hole': async () => ({ endpoint: hole.url, preload: [] }),
+/** Each fault, and what the drop line at the end says of it (a black hole fails no attempt: it never answers). */
+const faults: Record<string, () => Promise<{ endpoint: string; preload: string[]; said: RegExp | undefined }>> = {
+  'nothing listening': async () => ({ endpoint: await refusingUrl(), preload: [], said: /The last attempt to send failed: connect ECONNREFUSED 127\.0\.0\.1:\d+\./ }),
+  'a name that does not resolve': async () => ({
+    endpoint: 'http://astralog.invalid:8080',
+    preload: ['--require', `${apps.dir}/no-dns.cjs`],
+    said: /The last attempt to send failed: getaddrinfo ENOTFOUND astralog\.invalid\./,
+  }),
+  'a black hole': async () => ({ endpoint: hole.url, preload: [], said: undefined }),
 };
 
 describe.each(Object.keys(faults))('%s', (fault) => {
@@ -139,7 +144,7 @@ describe.each(Object.keys(faults))('%s', (fault) => {
   });
 
   it('register: SIGTERM ends the process by that signal within ASTRALOG_SHUTDOWN_TIMEOUT_MS, an export under way or not', async () => {
-    const { endpoint, preload } = await faults[fault]!();
+    const { endpoint, preload, said } = await faults[fault]!();
     const env = cleanEnv({
       ASTRALOG_API_KEY: TEST_KEY,
       ASTRALOG_ENDPOINT: endpoint,
@@ -162,7 +167,31 @@ describe.each(Object.keys(faults))('%s', (fault) => {
     const tookMs = Date.now() - signalled;
     expect({ code: r.code, signal: r.signal }, describeRun(r)).toEqual({ code: null, signal: 'SIGTERM' });
     expect(tookMs, describeRun(r)).toBeLessThan(500 + SLACK_MS);
-    // What the signal's flush could not send is lost with the process: said, once.
-    expect(ownLines(r.stderr).filter((l) => /dropped \d+ log record/.test(l)), describeRun(r)).toHaveLength(1);
+    // What the signal's flush could not send is lost with the process: said, once, with why sending failed.
+    const dropLines = ownLines(r.stderr).filter((l) => /dropped \d+ log record/.test(l));
+    expect(dropLines, describeRun(r)).toHaveLength(1);
+    if (said === undefined) expect(dropLines[0]).not.toContain('The last attempt to send failed');
+    else expect(dropLines[0]).toMatch(said);
+  });
+
+  it('register: a natural exit waits at most ASTRALOG_SHUTDOWN_TIMEOUT_MS, keeps the exit code, and the drop line says why sending failed', async () => {
+    const { endpoint, preload, said } = await faults[fault]!();
+    const env = cleanEnv({
+      ASTRALOG_API_KEY: TEST_KEY,
+      ASTRALOG_ENDPOINT: endpoint,
+      ASTRALOG_ALLOW_INSECURE_HTTP: 'true',
+      ASTRALOG_EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_MS),
+      ASTRALOG_SHUTDOWN_TIMEOUT_MS: '500',
+      ASTRALOG_QUIET: 'true',
+    });
+    const r = await spawnNode([...preload, '--import', '@astralog/otel/register', apps.write('natural.mjs', "console.log('one line'); process.exitCode = 3;\n")], {
+      env,
+      timeoutMs: 30_000,
+    }).result;
+    expect(r.code, describeRun(r)).toBe(3);
+    expect(r.durationMs, describeRun(r)).toBeLessThan(500 + 2 * SLACK_MS); // node's own start-up included
+    const dropLines = ownLines(r.stderr).filter((l) => /dropped 1 log record/.test(l));
+    expect(dropLines, describeRun(r)).toHaveLength(1);
+    if (said !== undefined) expect(dropLines[0]).toMatch(said);
   });
 });
