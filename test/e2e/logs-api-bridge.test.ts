@@ -62,6 +62,8 @@ describe('the older Logs API (@opentelemetry/api-logs) under NodeSDK 0.301 with 
       expect(result.code, result.stderr).toBe(0);
       const messages = receiver.accepted.slice(before).map((e) => (e as { message: string }).message).sort();
       expect(messages).toEqual(['otel api 0', 'otel api 1', 'otel api 2', 'otel api 3', 'winston 0', 'winston 1', 'winston 2', 'winston 3']);
+      // The service NodeSDK's resource names (its serviceName), for the records of both APIs.
+      expect(new Set(receiver.accepted.slice(before).map((e) => (e as { service: string }).service))).toEqual(new Set(['bridged']));
       expect(ownLines(result.stderr)).toEqual([]);
     });
   }
