@@ -210,6 +210,19 @@ describe('register alone, an HTTP server: incoming traceparent headers correlate
     expect(line).toContain('load @astralog/otel/register before the code that registers a context manager');
   });
 
+  it('says off, and why, when another @opentelemetry/api version owns the globals; logs still arrive', async () => {
+    // What an older API copy (1.9) leaves when it registered anything before register loads.
+    const older = apps.write('older-api.cjs', `globalThis[Symbol.for('opentelemetry.js.api.1')] = { version: '1.9.0' };`);
+    const before = sent().length;
+    const node = spawnNode(['--require', older, '--import', REGISTER, `${apps.dir}/quick.mjs`], { env: env(), timeoutMs: SPAWN_TIMEOUT_MS });
+    const result = await node.result;
+    expect(result.code, result.stderr).toBe(0);
+    const own = ownLines(result.stderr);
+    expect(own.find((l) => l.includes('sending logs to')), result.stderr).toContain('trace correlation off: another @opentelemetry/api version owns the OpenTelemetry globals');
+    expect(own.filter((l) => l.includes('could not register a context manager')), result.stderr).toHaveLength(1);
+    expect(sent().length).toBeGreaterThan(before);
+  });
+
   it("puts a request's trace id and parent span id on every event of its handler; none on a request without", async () => {
     const server = await startServer('server.mjs', ['--import', REGISTER]);
     await get(server.port, '/1', { traceparent: traceparentOf(1) });
