@@ -169,7 +169,7 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   readonly #encoder: EventEncoder;
   readonly #transportConfig: TransportConfig;
   readonly #transport: HttpTransport;
-  /** Why the last attempt failed, until one delivers: the processor says it when records are dropped at the end. */
+  /** Why the last attempt failed, retried without a word, until one delivers: the processor says it when records are dropped at the end. */
   #lastFailure: string | undefined;
   private readonly retryPolicy: RetryPolicy;
   private readonly id = nextExporterId++;
@@ -330,7 +330,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
   }
 
   /**
-   * Why the last attempt to send failed (`ECONNREFUSED: …`, `HTTP 503`), when none delivered since.
+   * Why the last attempt to send failed (`connect ECONNREFUSED …`, `HTTP 503`), when none delivered
+   * since and no line said it already (a refused key, endpoint or certificate is said at once).
    * @internal
    */
   [LAST_FAILURE](): string | undefined {
@@ -509,8 +510,9 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
       }
       if (response === undefined) {
         failure ??= new TransportError('ERR_UNKNOWN', 'no answer');
-        this.#lastFailure = describeError(failure);
-        if (failureVerdict(failure.code) === 'blocked') {
+        const blocked = failureVerdict(failure.code) === 'blocked';
+        this.#lastFailure = blocked ? undefined : describeError(failure); // a blocked one is said at once
+        if (blocked) {
           this.onBlocked(failure);
           return this.fail(outcome, first, last, 'network');
         }
@@ -524,7 +526,8 @@ export class AstralogLogRecordExporter implements LogRecordExporter {
 
       const status = response.status;
       const verdict = statusVerdict(status);
-      this.#lastFailure = verdict === 'delivered' ? undefined : `HTTP ${status}`;
+      // Only what is retried without a word (429, 5xx): a refused key or endpoint is said at once, a refused event counted apart.
+      this.#lastFailure = verdict === 'retry' ? `HTTP ${status}` : undefined;
       switch (verdict) {
         case 'delivered':
           this.onAccepted(request);
