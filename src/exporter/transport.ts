@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
-import { callUntraced } from '../globals/untraced.ts';
+import { callUntracedSynchronously } from '../globals/untraced.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import { payloadWrites, routeTo, TransportError, type PayloadWrites, type Route } from './connections.ts';
 import { PROXY_AUTH_REQUIRED } from './verdict.ts';
@@ -125,7 +125,7 @@ export class HttpTransport {
       this.exchanges.add(exchange);
       exchange.watch(payload);
       try {
-        const outgoing = callUntraced(route.request, route, payload.length);
+        const outgoing = callUntracedSynchronously(route.request, route, payload.length);
         exchange.start(outgoing);
         outgoing.end(payload);
       } catch (error) {

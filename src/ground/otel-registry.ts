@@ -9,6 +9,12 @@ export function otelRegistration(kind: 'context' | 'trace' | 'logs' | 'diag'): u
   return (globalThis as Record<symbol, Partial<Record<typeof kind, unknown>> | undefined>)[OTEL_API_GLOBAL]?.[kind];
 }
 
+/**
+ * On this package's context manager: runs a call with a context active for the call's synchronous
+ * part, without creating the underlying manager while idle (context/context.ts).
+ */
+export const CALL_SYNCHRONOUSLY = Symbol.for('@astralog/otel.context-manager-call-synchronously');
+
 /** True on this package's context manager while no context was ever entered through it (context/context.ts). */
 export const CONTEXT_MANAGER_IDLE = Symbol.for('@astralog/otel.context-manager-idle');
 

@@ -6,7 +6,9 @@ import { isTracingSuppressed } from '@opentelemetry/core';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ensureContextManager } from '../../src/context/context.ts';
 import { HttpTransport, TransportError, type SendOptions } from '../../src/exporter/transport.ts';
+import { activeContextReadable } from '../../src/ground/otel-registry.ts';
 import { failureVerdict } from '../../src/exporter/verdict.ts';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { headersOption } from '../../src/config/validate.ts';
@@ -285,6 +287,28 @@ describe('HttpTransport', () => {
       expect((await send(transportFor(server.url))).status).toBe(202);
     } finally {
       diagnostics.unsubscribe('http.client.request.start', onCreate);
+      context.disable();
+    }
+    expect(seen).toEqual([true]);
+  });
+
+  it('under our context manager while no context was ever entered (no tracer provider): suppressed all the same, the manager left idle', async () => {
+    const server = await scriptedServer((r) => r.socket.write(ACCEPTED));
+    expect(ensureContextManager()).toBe('registered');
+    // As an http instrumentation wraps node:http's request (in place, on the module every copy shares)
+    // and decides there, synchronously, whether to trace the request.
+    const http = process.getBuiltinModule('node:http');
+    const request = http.request;
+    const seen: boolean[] = [];
+    http.request = function (this: unknown, ...args: unknown[]) {
+      seen.push(isTracingSuppressed(context.active()));
+      return (request as (...a: unknown[]) => ReturnType<typeof request>).apply(this, args);
+    } as typeof request;
+    try {
+      expect((await send(transportFor(server.url))).status).toBe(202);
+      expect(activeContextReadable()).toBe(false); // nothing loaded for it: a process that never traces pays nothing
+    } finally {
+      http.request = request;
       context.disable();
     }
     expect(seen).toEqual([true]);

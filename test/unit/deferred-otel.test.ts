@@ -7,7 +7,7 @@ import { ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureContextManager } from '../../src/context/context.ts';
-import { callUntraced } from '../../src/globals/untraced.ts';
+import { callUntraced, callUntracedSynchronously } from '../../src/globals/untraced.ts';
 import { LEVELS } from '../../src/ground/levels.ts';
 import { EXPORT_FAILED, EXPORT_SUCCESS } from '../../src/ground/outcome.ts';
 import { activeContextReadable, otelRegistration } from '../../src/ground/otel-registry.ts';
@@ -64,12 +64,30 @@ describe('callUntraced', () => {
     expect(seen).toEqual({ sum: 3, suppressed: true, caller: undefined });
   });
 
-  it('with no context ever entered and no tracer provider, calls straight through, with its this', () => {
+  it('synchronously, under our idle context manager: suppressed for the call, with its this and arguments, the manager left idle', () => {
     ensureContextManager(); // ours, idle
-    const target = { n: 5, get(this: { n: number }, plus: number) { return this.n + plus; } };
-    expect(activeContextReadable()).toBe(false);
-    expect(callUntraced(target.get, target, 2)).toBe(7);
-    expect(activeContextReadable()).toBe(false); // still idle: nothing was entered
+    const target = {
+      n: 5,
+      get(this: { n: number }, plus: number) {
+        return { sum: this.n + plus, suppressed: isTracingSuppressed(context.active()) };
+      },
+    };
+    expect(callUntracedSynchronously(target.get, target, 2)).toEqual({ sum: 7, suppressed: true });
+    expect(activeContextReadable()).toBe(false); // still idle: nothing was loaded for it
+    expect(isTracingSuppressed(context.active())).toBe(false);
+  });
+
+  it('synchronously, when something inside enters a context (the manager is created then): still suppressed until the call returns, not after', () => {
+    ensureContextManager();
+    const key = Symbol('inner');
+    const seen = callUntracedSynchronously(() => {
+      const inner = context.with(context.active().setValue(key, 'v'), () => [context.active().getValue(key), isTracingSuppressed(context.active())]);
+      return { inner, after: isTracingSuppressed(context.active()) };
+    }, undefined);
+    expect(seen).toEqual({ inner: ['v', true], after: true });
+    expect(activeContextReadable()).toBe(true);
+    expect(isTracingSuppressed(context.active())).toBe(false);
+    expect(context.active()).toBe(ROOT_CONTEXT);
   });
 });
 
