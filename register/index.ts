@@ -14,9 +14,10 @@ if (!settledWithoutSetUp(process.env)) {
   const setUp = createRequire(import.meta.url)('./register-setup.cjs') as SetUpModule;
   setUp.register();
   // The ESM copy of the API keeps its own setGlobalLoggerProvider: watched too, before the app runs,
-  // where an SDK that registers a logger provider (NodeSDK) is installed. Such an app loads that copy
-  // anyway; any other would pay about 15 ms of CPU at start-up for nothing to watch.
-  if (setUp.loggerProviderSdkInstalled()) setUp.watchLogsApi(await esmLogsApi());
+  // where the app may register a logger provider of its own (it has NodeSDK, or depends on
+  // OpenTelemetry). Such an app loads that copy anyway; any other would pay about 15 ms of CPU at
+  // start-up for nothing to watch.
+  if (setUp.otelSdkLikely()) setUp.watchLogsApi(await esmLogsApi());
 }
 
 /**

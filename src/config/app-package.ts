@@ -2,21 +2,37 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 
 const NODE_MODULES = `${sep}node_modules${sep}`;
-let cached: { name: string | undefined } | undefined;
+/** The app's package.json, as far as this package reads it. */
+export interface AppPackage {
+  name: string;
+  /** The packages it depends on (dependencies, optional, peer and dev dependencies). */
+  dependencies: readonly string[];
+}
+
+let cached: { found: AppPackage | undefined } | undefined;
 
 /**
- * The `name` in the package.json nearest to the app's entry point (process.argv[1], else the working
- * directory), skipping those of installed packages (a CLI started from node_modules/.bin belongs to
- * the app above it): the service name when nothing else names one, as dd-trace does, rather than
- * OpenTelemetry's `unknown_service:/path/to/node`. Read once; never throws.
+ * The package.json nearest to the app's entry point (process.argv[1], else the working directory)
+ * that names a package, skipping those of installed packages (a CLI started from node_modules/.bin
+ * belongs to the app above it). Its name is the service name when nothing else names one, as
+ * dd-trace does, rather than OpenTelemetry's `unknown_service:/path/to/node`. Read once; never throws.
  */
+export function appPackage(): AppPackage | undefined {
+  cached ??= { found: nearestPackage(process.argv[1] === undefined || process.argv[1] === '' ? process.cwd() : dirname(resolve(process.argv[1]))) };
+  return cached.found;
+}
+
 export function appPackageName(): string | undefined {
-  cached ??= { name: nearestPackageName(process.argv[1] === undefined || process.argv[1] === '' ? process.cwd() : dirname(resolve(process.argv[1]))) };
-  return cached.name;
+  return appPackage()?.name;
 }
 
 /** The name in the nearest package.json at or above `start`, outside node_modules. */
 export function nearestPackageName(start: string): string | undefined {
+  return nearestPackage(start)?.name;
+}
+
+/** The nearest package.json at or above `start`, outside node_modules, that names a package. */
+export function nearestPackage(start: string): AppPackage | undefined {
   let dir = start;
   for (let depth = 0; depth < 64; depth++) {
     const inside = dir.lastIndexOf(NODE_MODULES.slice(0, -1));
@@ -24,8 +40,8 @@ export function nearestPackageName(start: string): string | undefined {
       dir = dir.slice(0, inside); // an installed package's folder: look above its node_modules
       continue;
     }
-    const name = nameIn(join(dir, 'package.json'));
-    if (name !== undefined) return name;
+    const found = packageIn(join(dir, 'package.json'));
+    if (found !== undefined) return found;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -33,10 +49,18 @@ export function nearestPackageName(start: string): string | undefined {
   return undefined;
 }
 
-function nameIn(file: string): string | undefined {
+const DEPENDENCY_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'] as const;
+
+function packageIn(file: string): AppPackage | undefined {
   try {
-    const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
-    return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 256) : undefined;
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const name = json.name;
+    if (typeof name !== 'string' || name.trim() === '') return undefined;
+    const dependencies = DEPENDENCY_FIELDS.flatMap((field) => {
+      const value = json[field];
+      return value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+    });
+    return { name: name.trim().slice(0, 256), dependencies };
   } catch {
     return undefined; // no package.json here, or not JSON
   }

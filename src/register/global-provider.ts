@@ -19,9 +19,9 @@ const STILL =
  * which is built (and the Logs SDK loaded) when the first logger is asked for, not at start-up.
  */
 export class ClientLoggerProvider implements ApiLoggerProvider {
-  readonly #client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void>; close(): Promise<void> };
+  readonly #client: { readonly loggerProvider: LoggerProvider };
 
-  constructor(client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void>; close(): Promise<void> }) {
+  constructor(client: { readonly loggerProvider: LoggerProvider }) {
     this.#client = client;
   }
 
@@ -29,13 +29,14 @@ export class ClientLoggerProvider implements ApiLoggerProvider {
     return this.#client.loggerProvider.getLogger(name, version, options);
   }
 
-  /** As the Logs SDK's provider has (code that flushes the global provider before a Lambda freezes). */
+  /** The Logs SDK provider's own (code that flushes the global provider before a Lambda freezes). */
   forceFlush(): Promise<void> {
-    return this.#client.flush();
+    return this.#client.loggerProvider.forceFlush();
   }
 
+  /** The Logs SDK provider's own: what is logged afterwards is dropped and counted, as it was. */
   shutdown(): Promise<void> {
-    return this.#client.close();
+    return this.#client.loggerProvider.shutdown();
   }
 }
 

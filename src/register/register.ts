@@ -2,6 +2,7 @@ import type { Cluster } from 'node:cluster';
 import type { DiagLogger } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AstralogClient } from '../client/client.ts';
+import { appPackage } from '../config/app-package.ts';
 import type { AstralogOptions } from '../config/client-config.ts';
 import { readEnvConfig, describeEnvError, type OtelLogLevel, type RegisterSettings } from '../config/env.ts';
 import { captureConsole } from '../console/capture.ts';
@@ -10,6 +11,7 @@ import { registerSecret, reportError, reportInfo } from '../diagnostics.ts';
 import { otelApi } from '../globals/otel-packages.ts';
 import { resolveFromApp } from '../globals/require-from-app.ts';
 import { writeStderr } from '../ground/stderr.ts';
+import { PACKAGE_NAME } from '../version.ts';
 import { installCrashHandlers } from './crash.ts';
 import { settledWithoutSetUp, STATE, type RegisterState } from './gate.ts';
 import { installExitHandlers } from './exit.ts';
@@ -48,10 +50,18 @@ export function watchLogsApi(api: unknown): void {
   watchLaterRegistrations(api as LogsApi, provider);
 }
 
-/** Whether the app can load NodeSDK (directly or through a vendor's distribution of it), which registers a logger provider when it starts. */
-export function loggerProviderSdkInstalled(): boolean {
-  return resolveFromApp('@opentelemetry/sdk-node') !== undefined;
+/**
+ * Whether the app may register a logger provider of its own: it can load NodeSDK (installed
+ * directly, or hoisted from a vendor's distribution of it), or its package.json depends on
+ * OpenTelemetry (@opentelemetry/*, or a package named for it: a vendor's distribution).
+ */
+export function otelSdkLikely(): boolean {
+  if (resolveFromApp('@opentelemetry/sdk-node') !== undefined) return true;
+  return appPackage()?.dependencies.some((name) => name !== PACKAGE_NAME && OTEL_PACKAGE.test(name)) === true;
 }
+
+/** @opentelemetry/sdk-logs, @azure/monitor-opentelemetry, @splunk/otel, @vendor/otel-node… (not "hotel", nor this package). */
+const OTEL_PACKAGE = /opentelemetry|(^|[/@_.-])otel($|[/_.-])/i;
 
 function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   registerSecret(env.ASTRALOG_API_KEY?.trim());

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runApp } from '../support/apps.ts';
+import { cleanEnv, ownLines, runApp } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { ROOT } from '../support/spawn.ts';
@@ -10,8 +10,8 @@ import { ROOT } from '../support/spawn.ts';
 // Register loads what the first record needs and defers the rest (README, "Start-up"): a hello-world
 // loads none of OpenTelemetry but the Logs and Context API's own modules (no API index, no core,
 // resources, Logs SDK or context-async-hooks); each of those loads when something first needs it.
-// The apps live outside the repository, in a folder whose node_modules links only @astralog/otel
-// and @opentelemetry/api, as in a user's app that installed the package (without NodeSDK).
+// The apps live outside the repository, in a folder whose node_modules links only @astralog/otel,
+// @opentelemetry/api and the Logs SDK, as in a user's app that installed the package (without NodeSDK).
 
 let app: string;
 let receiver: Receiver;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   mkdirSync(join(app, 'node_modules', '@astralog'), { recursive: true });
   mkdirSync(join(app, 'node_modules', '@opentelemetry'), { recursive: true });
   symlinkSync(ROOT, join(app, 'node_modules', '@astralog', 'otel'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules', '@opentelemetry', 'api'), join(app, 'node_modules', '@opentelemetry', 'api'), 'dir');
+  for (const name of ['api', 'sdk-logs']) symlinkSync(join(ROOT, 'node_modules', '@opentelemetry', name), join(app, 'node_modules', '@opentelemetry', name), 'dir');
   // Says which OpenTelemetry files were loaded (CommonJS: register's set-up loads them so), on stdout at exit.
   writeFileSync(
     join(app, 'loaded.cjs'),
@@ -33,11 +33,11 @@ afterAll(async () => {
   rmSync(app, { recursive: true, force: true });
 });
 
-async function runUnderRegister(name: string, source: string): Promise<{ loaded: string[]; stderr: string }> {
-  writeFileSync(join(app, name), source);
-  const run = await runApp(['--require', './loaded.cjs', '--import', '@astralog/otel/register', name], {
+async function runUnderRegister(name: string, source: string, dir = app): Promise<{ loaded: string[]; stderr: string }> {
+  writeFileSync(join(dir, name), source);
+  const run = await runApp(['--require', join(app, 'loaded.cjs'), '--import', '@astralog/otel/register', name], {
     env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'loading' }),
-    cwd: app,
+    cwd: dir,
   });
   expect(run.code, run.stderr).toBe(0);
   const line = run.stdout.split('\n').find((l) => l.startsWith('LOADED '));
@@ -83,5 +83,33 @@ describe('what register loads', () => {
     ]);
     expect(packagesOf(loaded)).toContain('@opentelemetry/context-async-hooks');
     expect(packagesOf(loaded)).not.toContain('@opentelemetry/sdk-logs');
+  });
+
+  it("the global logger provider's forceFlush and shutdown are the Logs SDK's: what is logged after shutdown is dropped and said", async () => {
+    const before = receiver.accepted.length;
+    const { stderr } = await runUnderRegister(
+      'provider-shutdown.mjs',
+      "import { logs } from '@opentelemetry/api';\n" +
+        "console.log('before');\n" +
+        'await logs.getLoggerProvider().forceFlush();\n' +
+        'await logs.getLoggerProvider().shutdown();\n' +
+        "console.log('after shutdown');\n",
+    );
+    expect(receiver.accepted.slice(before).map((e) => (e as { message: string }).message)).toEqual(['before']);
+    expect(ownLines(stderr).filter((l) => l.includes('dropped 1 log record(s): 1 shutdown'))).toHaveLength(1);
+  });
+
+  it("the ESM Logs API, where the app depends on OpenTelemetry: a logger provider it registers after register is said", async () => {
+    // An app of its own (its package.json names @opentelemetry/sdk-logs), no NodeSDK anywhere.
+    const own = join(app, 'own-provider');
+    mkdirSync(own);
+    symlinkSync(join(app, 'node_modules'), join(own, 'node_modules'), 'dir');
+    writeFileSync(join(own, 'package.json'), JSON.stringify({ name: 'own-provider', type: 'module', dependencies: { '@opentelemetry/sdk-logs': '^3.1.0' } }));
+    const { stderr } = await runUnderRegister(
+      'main.mjs',
+      "import { logs } from '@opentelemetry/api';\nimport { LoggerProvider } from '@opentelemetry/sdk-logs';\nlogs.setGlobalLoggerProvider(new LoggerProvider());\n",
+      own,
+    );
+    expect(ownLines(stderr).filter((l) => l.includes('tried to register its own logger provider after @astralog/otel/register')), stderr).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nearestPackageName } from '../../src/config/app-package.ts';
+import { nearestPackage, nearestPackageName } from '../../src/config/app-package.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astralog-app-package-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -43,5 +43,23 @@ describe('the service name from the app package.json', () => {
   it('finds nothing where no package.json is above', () => {
     const base = tree({ 'lonely/app.js': '' });
     expect(nearestPackageName(join(base, 'lonely'))).toBeUndefined();
+  });
+});
+
+describe("the app's dependencies (register watches the ESM Logs API where they include OpenTelemetry)", () => {
+  it('lists the names of every kind of dependency; ignores fields that are not objects', () => {
+    const base = tree({
+      'package.json': JSON.stringify({
+        name: 'svc',
+        dependencies: { '@opentelemetry/sdk-node': '^0.301.0' },
+        optionalDependencies: { a: '1' },
+        peerDependencies: { b: '1' },
+        devDependencies: { c: '1' },
+        bundleDependencies: ['d'],
+      }),
+    });
+    expect(nearestPackage(base)?.dependencies).toEqual(['@opentelemetry/sdk-node', 'a', 'b', 'c']);
+    const odd = tree({ 'package.json': JSON.stringify({ name: 'odd', dependencies: ['x'], devDependencies: null }) });
+    expect(nearestPackage(odd)).toEqual({ name: 'odd', dependencies: [] });
   });
 });
