@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, ownLines, runApp } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, ownLines, runApp, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { ROOT } from '../support/spawn.ts';
@@ -14,8 +14,10 @@ import { ROOT } from '../support/spawn.ts';
 // @opentelemetry/api and the Logs SDK, as in a user's app that installed the package (without NodeSDK).
 
 let app: string;
+let apps: AppDir; // in the repository: the apps that use its development packages
 let receiver: Receiver;
 beforeAll(async () => {
+  apps = makeAppDir();
   app = mkdtempSync(join(tmpdir(), 'astralog-loading-'));
   mkdirSync(join(app, 'node_modules', '@astralog'), { recursive: true });
   mkdirSync(join(app, 'node_modules', '@opentelemetry'), { recursive: true });
@@ -29,6 +31,7 @@ beforeAll(async () => {
   receiver = await startReceiver({ apiKey: TEST_KEY });
 });
 afterAll(async () => {
+  apps.remove();
   await receiver.close();
   rmSync(app, { recursive: true, force: true });
 });
@@ -111,5 +114,36 @@ describe('what register loads', () => {
       own,
     );
     expect(ownLines(stderr).filter((l) => l.includes('tried to register its own logger provider after @astralog/otel/register')), stderr).toHaveLength(1);
+  });
+
+  it('its exports stay untraced (no span, no traceparent header) under an http instrumentation whose tracer provider is not the global one', async () => {
+    const before = receiver.requests.length;
+    const run = await runApp(
+      [
+        '--require',
+        '@astralog/otel/register',
+        apps.write(
+          'own-tracer.cjs',
+          `const { propagation } = require('@opentelemetry/api');
+           const { W3CTraceContextPropagator } = require('@opentelemetry/core');
+           const { TracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = require('@opentelemetry/sdk-trace');
+           const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+           const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
+           const spans = new InMemorySpanExporter();
+           propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+           registerInstrumentations({ instrumentations: [new HttpInstrumentation()], tracerProvider: new TracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }) });
+           require('node:http');
+           console.log('job line 1');
+           setTimeout(() => console.log('job line 2'), 300);
+           process.on('exit', () => process.stdout.write('SPANS ' + JSON.stringify(spans.getFinishedSpans().map((s) => s.name)) + '\\n'));`,
+        ),
+      ],
+      { env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_FLUSH_INTERVAL_MS: '100', ASTRALOG_QUIET: 'true' }) },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const requests = receiver.requests.slice(before);
+    expect(requests.length, run.stderr).toBeGreaterThanOrEqual(2); // exports while it ran, not only at exit
+    expect(requests.map((r) => r.headers.traceparent)).toEqual(requests.map(() => undefined));
+    expect(run.stdout).toContain('SPANS []');
   });
 });
