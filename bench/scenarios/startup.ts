@@ -3,11 +3,12 @@
 // (the stock way to ship that line), interleaved. Wall time from spawn to exit, and the process's
 // CPU time (every thread). argv: <runs>.
 //
-// The hello-world is an app of its own, in a temporary folder whose node_modules holds only
-// @astralog/otel (a link to this repository): register sees what it would in a user's app, not the
-// repository's development packages (NodeSDK among them). NodeSDK's contender runs from bench/startup.
+// The hello-world is an app of its own (a package.json naming it and its one dependency), in a
+// temporary folder whose node_modules holds only @astralog/otel (a link to this repository): register
+// sees what it would in a user's app, not the repository's development packages (NodeSDK among
+// them). NodeSDK's contender runs from bench/startup.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forkReceiver } from '../receiver-client.ts';
@@ -23,6 +24,7 @@ const app = mkdtempSync(join(tmpdir(), 'astralog-startup-'));
 mkdirSync(join(app, 'node_modules', '@astralog'), { recursive: true });
 symlinkSync(repository, join(app, 'node_modules', '@astralog', 'otel'), 'dir');
 copyFileSync(join(here, 'hello.mjs'), join(app, 'hello.mjs'));
+writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'hello', private: true, dependencies: { '@astralog/otel': '*' } }));
 
 const CONTENDERS = {
   plain: { args: [join(app, 'hello.mjs')], env: base, cwd: app },
