@@ -122,6 +122,17 @@ const faults: Record<string, () => Promise<{ endpoint: string; preload: string[]
   'a black hole': async () => ({ endpoint: hole.url, preload: [], said: undefined }),
 };
 
+/** Register's environment for `endpoint`: a 500 ms shutdown budget, exports that would wait 20 s. */
+const registerEnv = (endpoint: string, extra: Record<string, string>) =>
+  cleanEnv({
+    ASTRALOG_API_KEY: TEST_KEY,
+    ASTRALOG_ENDPOINT: endpoint,
+    ASTRALOG_ALLOW_INSECURE_HTTP: 'true',
+    ASTRALOG_EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_MS),
+    ASTRALOG_SHUTDOWN_TIMEOUT_MS: '500',
+    ...extra,
+  });
+
 describe.each(Object.keys(faults))('%s', (fault) => {
   it('flush(500) and close() with shutdownTimeoutMs 500 each settle by their deadline; a top-level await of them completes', async () => {
     const { endpoint, preload } = await faults[fault]!();
@@ -145,14 +156,7 @@ describe.each(Object.keys(faults))('%s', (fault) => {
 
   it('register: SIGTERM ends the process by that signal within ASTRALOG_SHUTDOWN_TIMEOUT_MS, an export under way or not', async () => {
     const { endpoint, preload, said } = await faults[fault]!();
-    const env = cleanEnv({
-      ASTRALOG_API_KEY: TEST_KEY,
-      ASTRALOG_ENDPOINT: endpoint,
-      ASTRALOG_ALLOW_INSECURE_HTTP: 'true',
-      ASTRALOG_EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_MS),
-      ASTRALOG_SHUTDOWN_TIMEOUT_MS: '500',
-      ASTRALOG_FLUSH_INTERVAL_MS: '50',
-    });
+    const env = registerEnv(endpoint, { ASTRALOG_FLUSH_INTERVAL_MS: '50' });
     const before = hole.requests();
     const node = spawnNode([...preload, '--import', '@astralog/otel/register', `${apps.dir}/sigterm.mjs`], { env, timeoutMs: 30_000 });
     await node.waitForLine('ready');
@@ -176,14 +180,7 @@ describe.each(Object.keys(faults))('%s', (fault) => {
 
   it('register: a natural exit waits at most ASTRALOG_SHUTDOWN_TIMEOUT_MS, keeps the exit code, and the drop line says why sending failed', async () => {
     const { endpoint, preload, said } = await faults[fault]!();
-    const env = cleanEnv({
-      ASTRALOG_API_KEY: TEST_KEY,
-      ASTRALOG_ENDPOINT: endpoint,
-      ASTRALOG_ALLOW_INSECURE_HTTP: 'true',
-      ASTRALOG_EXPORT_TIMEOUT_MS: String(EXPORT_TIMEOUT_MS),
-      ASTRALOG_SHUTDOWN_TIMEOUT_MS: '500',
-      ASTRALOG_QUIET: 'true',
-    });
+    const env = registerEnv(endpoint, { ASTRALOG_QUIET: 'true' });
     const r = await spawnNode([...preload, '--import', '@astralog/otel/register', apps.write('natural.mjs', "console.log('one line'); process.exitCode = 3;\n")], {
       env,
       timeoutMs: 30_000,
