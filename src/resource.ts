@@ -3,10 +3,10 @@ import type { RawResourceAttribute, Resource } from '@opentelemetry/resources';
 import { otelResources } from './globals/otel-packages.ts';
 
 /**
- * A resource of plain attributes (no detector's pending ones) whose service name is known at once
- * and whose OpenTelemetry Resource is built when something first reads the rest of it (a foreign exporter, the Logs SDK): our own exporter needs
- * only the service name, and building the Resource loads @opentelemetry/resources (most of the
- * package's start-up cost).
+ * A resource of plain attributes (no detector's pending ones) whose service name is known at once,
+ * and whose OpenTelemetry Resource is built when something first reads the rest of it (a foreign
+ * exporter, the Logs SDK): our own exporter needs only the service name, and building the Resource
+ * loads @opentelemetry/resources and core (about 60 ms of CPU at start-up).
  */
 export class DeferredResource implements Resource {
   /** The `service.name` attribute of the built resource; undefined when it has none. */

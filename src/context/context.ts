@@ -58,7 +58,7 @@ class DeferredContextManager implements ContextManager {
    * whether tracing is suppressed as the request is made), at no start-up cost. Otherwise as with().
    */
   [CALL_SYNCHRONOUSLY]<A extends unknown[], R>(context: Context, fn: (...args: A) => R, thisArg: unknown, ...args: A): R {
-    if (this.#manager !== undefined && this.#synchronous === undefined) return this.#manager.with(context, fn, thisArg, ...args);
+    if (this.#manager !== undefined) return this.#manager.with(context, fn, thisArg, ...args);
     const outer = this.#synchronous;
     this.#synchronous = context;
     try {
@@ -67,7 +67,8 @@ class DeferredContextManager implements ContextManager {
       this.#synchronous = outer;
       if (this.#attached !== undefined) {
         this.#attached.dispose();
-        this.#attached = outer === undefined ? undefined : this.#manager?.attach(outer);
+        const created = this.#manager as Required<ContextManager> | undefined; // by fn, since the check above
+        this.#attached = outer === undefined ? undefined : created?.attach(outer);
       }
     }
   }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 // The OpenTelemetry packages this SDK uses, loaded when first needed rather than on import: together
-// they are most of register's start-up cost (about 100 ms of CPU, bench/RESULTS.md), and a process
+// they were most of register's start-up cost (about 100 ms of CPU in a hello-world), and a process
 // that never meets a span, a context manager or a foreign exporter needs none of them to ship logs.
 // This is the CommonJS bundles' version (register's set-up among them), which require them from this
 // package's folder as static imports would resolve them; the ESM bundles import them

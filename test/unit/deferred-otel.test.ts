@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { context, ROOT_CONTEXT, SeverityNumber, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SeverityNumber, trace, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -10,7 +10,7 @@ import { ensureContextManager } from '../../src/context/context.ts';
 import { callUntraced, callUntracedSynchronously } from '../../src/globals/untraced.ts';
 import { LEVELS } from '../../src/ground/levels.ts';
 import { EXPORT_FAILED, EXPORT_SUCCESS } from '../../src/ground/outcome.ts';
-import { activeContextReadable, otelRegistration } from '../../src/ground/otel-registry.ts';
+import { activeContextReadable, CALL_SYNCHRONOUSLY, otelRegistration } from '../../src/ground/otel-registry.ts';
 import { clientResource } from '../../src/resource.ts';
 import { ROOT } from '../support/spawn.ts';
 
@@ -108,6 +108,28 @@ describe('our context manager', () => {
     });
     expect(inside).toBe('v');
     expect(activeContextReadable()).toBe(true);
+    expect(context.active()).toBe(ROOT_CONTEXT);
+  });
+});
+
+describe('our context manager, a call run synchronously inside another', () => {
+  afterEach(() => {
+    context.disable();
+  });
+
+  it('each sees its own context, also when the manager is created inside the inner one; none after', () => {
+    ensureContextManager();
+    const manager = otelRegistration('context') as Record<typeof CALL_SYNCHRONOUSLY, <R>(ctx: Context, fn: () => R, thisArg: unknown) => R>;
+    const [a, b, c] = [Symbol('a'), Symbol('b'), Symbol('c')];
+    const seen = manager[CALL_SYNCHRONOUSLY](ROOT_CONTEXT.setValue(a, 1), () => {
+      const inner = manager[CALL_SYNCHRONOUSLY](ROOT_CONTEXT.setValue(b, 2), () => {
+        const entered = context.with(context.active().setValue(c, 3), () => [context.active().getValue(b), context.active().getValue(c)]);
+        return { entered, b: context.active().getValue(b) };
+      }, undefined);
+      return { inner, a: context.active().getValue(a), b: context.active().getValue(b) };
+    }, undefined);
+    expect(seen).toEqual({ inner: { entered: [2, 3], b: 2 }, a: 1, b: undefined });
+    expect(activeContextReadable()).toBe(true); // created inside
     expect(context.active()).toBe(ROOT_CONTEXT);
   });
 });
