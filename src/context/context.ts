@@ -52,6 +52,11 @@ class DeferredContextManager implements ContextManager {
     return this.#manager === undefined ? (this.#synchronous ?? this.#root) : this.#manager.active();
   }
 
+  /** Creates the underlying manager now, ahead of the first context (a server about to take requests). */
+  prepare(): void {
+    this.#entered();
+  }
+
   /**
    * Runs `fn` with `context` active. While idle, for the synchronous part of `fn` only, and without
    * creating the manager: enough for what decides synchronously (an http instrumentation asks
@@ -116,7 +121,7 @@ export function ensureContextManager(): ContextManagerState {
   const manager = new DeferredContextManager(otelRootContext());
   if (otelContextApi().setGlobalContextManager(manager)) {
     Object.defineProperty(manager, OURS, { value: true });
-    bindIncomingTraceparent(manager);
+    bindIncomingTraceparent(manager, () => manager.prepare());
     return 'registered';
   }
   // Another @opentelemetry/api version owns the globals: correlation cannot work through them.

@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, makeAppDir, ownLines, runApp, type AppDir } from '../support/apps.ts';
+import { cleanEnv, makeAppDir, ownLines, runApp, spawnNode, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { ROOT } from '../support/spawn.ts';
@@ -145,5 +146,35 @@ describe('what register loads', () => {
     expect(requests.length, run.stderr).toBeGreaterThanOrEqual(2); // exports while it ran, not only at exit
     expect(requests.map((r) => r.headers.traceparent)).toEqual(requests.map(() => undefined));
     expect(run.stdout).toContain('SPANS []');
+  });
+
+  it("a server: what a traced request needs is loaded once it listens, before its first request, not during it", async () => {
+    writeFileSync(
+      join(app, 'server.mjs'),
+      `import http from 'node:http';
+       import { createRequire } from 'node:module';
+       const cache = createRequire(import.meta.url).cache;
+       const server = http.createServer((req, res) => {
+         // What was loaded when this first request (without any traceparent) came in.
+         res.end(JSON.stringify(Object.keys(cache).filter((f) => f.includes('@opentelemetry')).map((f) => f.slice(f.indexOf('@opentelemetry')))));
+       });
+       server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));`,
+    );
+    const node = spawnNode(['--import', '@astralog/otel/register', 'server.mjs'], {
+      env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_QUIET: 'true' }),
+      cwd: app,
+    });
+    await node.waitForLine(/PORT \d+/);
+    const port = Number(/PORT (\d+)/.exec(node.stdout())?.[1]);
+    const loaded = await new Promise<string[]>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as string[]));
+      }).on('error', reject);
+    });
+    node.child.kill('SIGTERM');
+    await node.result;
+    expect(packagesOf(loaded)).toEqual(expect.arrayContaining(['@opentelemetry/context-async-hooks', '@opentelemetry/core']));
   });
 });
