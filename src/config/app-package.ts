@@ -2,37 +2,43 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 
 const NODE_MODULES = `${sep}node_modules${sep}`;
-/** The app's package.json, as far as this package reads it. */
+/** What this package reads of the app's package.json files. */
 export interface AppPackage {
-  name: string;
-  /** The packages it depends on (dependencies, optional, peer and dev dependencies). */
+  /** The name in the nearest package.json that has one, outside node_modules. */
+  name: string | undefined;
+  /**
+   * What every package.json at or above the entry point (outside node_modules) depends on:
+   * dependencies, optional, peer and dev dependencies, a workspace's and its monorepo root's alike.
+   */
   dependencies: readonly string[];
 }
 
-let cached: { found: AppPackage | undefined } | undefined;
+let cached: AppPackage | undefined;
 
 /**
- * The package.json nearest to the app's entry point (process.argv[1], else the working directory)
- * that names a package, skipping those of installed packages (a CLI started from node_modules/.bin
- * belongs to the app above it). Its name is the service name when nothing else names one, as
- * dd-trace does, rather than OpenTelemetry's `unknown_service:/path/to/node`. Read once; never throws.
+ * The app's package.json files, from its entry point (process.argv[1], else the working directory)
+ * up, skipping those of installed packages (a CLI started from node_modules/.bin belongs to the app
+ * above it). The nearest name is the service name when nothing else names one, as dd-trace does,
+ * rather than OpenTelemetry's `unknown_service:/path/to/node`. Read once; never throws.
  */
-export function appPackage(): AppPackage | undefined {
-  cached ??= { found: nearestPackage(process.argv[1] === undefined || process.argv[1] === '' ? process.cwd() : dirname(resolve(process.argv[1]))) };
-  return cached.found;
+export function appPackage(): AppPackage {
+  cached ??= appPackageAt(process.argv[1] === undefined || process.argv[1] === '' ? process.cwd() : dirname(resolve(process.argv[1])));
+  return cached;
 }
 
 export function appPackageName(): string | undefined {
-  return appPackage()?.name;
+  return appPackage().name;
 }
 
 /** The name in the nearest package.json at or above `start`, outside node_modules. */
 export function nearestPackageName(start: string): string | undefined {
-  return nearestPackage(start)?.name;
+  return appPackageAt(start).name;
 }
 
-/** The nearest package.json at or above `start`, outside node_modules, that names a package. */
-export function nearestPackage(start: string): AppPackage | undefined {
+/** The package.json files at or above `start`, outside node_modules. */
+export function appPackageAt(start: string): AppPackage {
+  let name: string | undefined;
+  const dependencies = new Set<string>();
   let dir = start;
   for (let depth = 0; depth < 64; depth++) {
     const inside = dir.lastIndexOf(NODE_MODULES.slice(0, -1));
@@ -40,28 +46,33 @@ export function nearestPackage(start: string): AppPackage | undefined {
       dir = dir.slice(0, inside); // an installed package's folder: look above its node_modules
       continue;
     }
-    const found = packageIn(join(dir, 'package.json'));
-    if (found !== undefined) return found;
+    const json = readPackageJson(join(dir, 'package.json'));
+    if (json !== undefined) {
+      name ??= nameOf(json);
+      for (const field of DEPENDENCY_FIELDS) {
+        const value = json[field];
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const dependency of Object.keys(value)) dependencies.add(dependency);
+      }
+    }
     const parent = dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir) break;
     dir = parent;
   }
-  return undefined;
+  return { name, dependencies: [...dependencies] };
 }
 
 const DEPENDENCY_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'] as const;
 
-function packageIn(file: string): AppPackage | undefined {
+function readPackageJson(file: string): Record<string, unknown> | undefined {
   try {
-    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const name = json.name;
-    if (typeof name !== 'string' || name.trim() === '') return undefined;
-    const dependencies = DEPENDENCY_FIELDS.flatMap((field) => {
-      const value = json[field];
-      return value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
-    });
-    return { name: name.trim().slice(0, 256), dependencies };
+    const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
   } catch {
     return undefined; // no package.json here, or not JSON
   }
+}
+
+function nameOf(json: Record<string, unknown>): string | undefined {
+  const name = json.name;
+  return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 256) : undefined;
 }

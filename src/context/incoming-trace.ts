@@ -6,7 +6,7 @@ import { otelRegistration } from '../ground/otel-registry.ts';
 
 /** Published by Node's HTTP server (http and https) for each request, before its 'request' event. */
 const REQUEST_START = 'http.server.request.start';
-/** Published when a server (net, so http and https too) has started listening. */
+/** Published when a net server (http and https ones too) has started listening; the message holds it. */
 const LISTENING = 'tracing:net.server.listen:asyncEnd';
 
 
@@ -62,7 +62,8 @@ interface RequestStart {
  * (added right after this channel), which starts the next pipelined response of the connection:
  * so the later requests of a connection that carried a traced one are bound, to their own context.
  *
- * `manager` must be the registered global context manager. Once a server listens, `prepare` is
+ * `manager` must be the registered global context manager. Once an HTTP server (one with a
+ * 'request' listener: not a port probe, nor the cluster primary's own server) listens, `prepare` is
  * called and the propagator made, a moment later, while no tracer provider is registered: what a
  * traced request needs is then loaded (about 70 ms of CPU) before the first one, not during it.
  * Returns a function that stops it.
@@ -97,17 +98,23 @@ export function bindIncomingTraceparent(manager: AttachingContextManager, prepar
       // Never into the application's request handling: this request is just not correlated.
     }
   };
-  const onListening = (): void => {
-    unsubscribe(LISTENING, onListening);
-    setImmediate(() => {
-      try {
-        if (tracerProviderRegistered()) return; // its spans carry the trace: nothing of ours is needed
-        traceparentPropagator();
-        prepare();
-      } catch {
-        // loaded at the first traced request instead (and failing there, that request is not correlated)
-      }
-    }).unref();
+  const onListening = (message: unknown): void => {
+    try {
+      const server = (message as { server?: { listenerCount?: (event: string) => number } } | undefined)?.server;
+      if (typeof server?.listenerCount !== 'function' || server.listenerCount('request') === 0) return;
+      unsubscribe(LISTENING, onListening);
+      setImmediate(() => {
+        try {
+          if (tracerProviderRegistered()) return; // its spans carry the trace: nothing of ours is needed
+          traceparentPropagator();
+          prepare();
+        } catch {
+          // loaded at the first traced request instead (and failing there, that request is not correlated)
+        }
+      }).unref();
+    } catch {
+      // never into the application's listen
+    }
   };
   subscribe(REQUEST_START, onRequestStart);
   subscribe(LISTENING, onListening);

@@ -19,9 +19,9 @@ const STILL =
  * which is built (and the Logs SDK loaded) when the first logger is asked for, not at start-up.
  */
 export class ClientLoggerProvider implements ApiLoggerProvider {
-  readonly #client: { readonly loggerProvider: LoggerProvider };
+  readonly #client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void> };
 
-  constructor(client: { readonly loggerProvider: LoggerProvider }) {
+  constructor(client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void> }) {
     this.#client = client;
   }
 
@@ -29,9 +29,12 @@ export class ClientLoggerProvider implements ApiLoggerProvider {
     return this.#client.loggerProvider.getLogger(name, version, options);
   }
 
-  /** The Logs SDK provider's own (code that flushes the global provider before a Lambda freezes). */
+  /**
+   * The client's flush (code that flushes the global provider before a Lambda freezes): bounded by
+   * its own deadline and never rejects, where the Logs SDK provider's rejects after 30 s.
+   */
   forceFlush(): Promise<void> {
-    return this.#client.loggerProvider.forceFlush();
+    return this.#client.flush();
   }
 
   /** The Logs SDK provider's own: what is logged afterwards is dropped and counted, as it was. */

@@ -52,12 +52,12 @@ export function watchLogsApi(api: unknown): void {
 
 /**
  * Whether the app may register a logger provider of its own: it can load NodeSDK (installed
- * directly, or hoisted from a vendor's distribution of it), or its package.json depends on
- * OpenTelemetry (@opentelemetry/*, or a package named for it: a vendor's distribution).
+ * directly, or hoisted from a vendor's distribution of it), or a package.json of it (its own, a
+ * monorepo root's) depends on OpenTelemetry (@opentelemetry/*, or a package named for it: a vendor's).
  */
 export function otelSdkLikely(): boolean {
   if (resolveFromApp('@opentelemetry/sdk-node') !== undefined) return true;
-  return appPackage()?.dependencies.some((name) => name !== PACKAGE_NAME && OTEL_PACKAGE.test(name)) === true;
+  return appPackage().dependencies.some((name) => name !== PACKAGE_NAME && OTEL_PACKAGE.test(name));
 }
 
 /** @opentelemetry/sdk-logs, @azure/monitor-opentelemetry, @splunk/otel, @vendor/otel-node… (not "hotel", nor this package). */

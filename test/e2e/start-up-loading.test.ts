@@ -132,7 +132,7 @@ describe('what register loads', () => {
            const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
            const spans = new InMemorySpanExporter();
            propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-           registerInstrumentations({ instrumentations: [new HttpInstrumentation()], tracerProvider: new TracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }) });
+           registerInstrumentations({ instrumentations: [new HttpInstrumentation()], tracerProvider: new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }) });
            require('node:http');
            console.log('job line 1');
            setTimeout(() => console.log('job line 2'), 300);
@@ -176,5 +176,18 @@ describe('what register loads', () => {
     node.child.kill('SIGTERM');
     await node.result;
     expect(packagesOf(loaded)).toEqual(expect.arrayContaining(['@opentelemetry/context-async-hooks', '@opentelemetry/core']));
+  });
+
+  it('a port probe (a net server with no request listener, as get-port or the cluster primary make) loads none of that', async () => {
+    const { loaded } = await runUnderRegister(
+      'probe.mjs',
+      "import net from 'node:net';\n" +
+        'const server = net.createServer();\n' +
+        "await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));\n" +
+        'await new Promise((resolve) => setImmediate(resolve));\n' +
+        'server.close();\n' +
+        "console.log('probed');\n",
+    );
+    expect(packagesOf(loaded)).toEqual(['@opentelemetry/api']);
   });
 });

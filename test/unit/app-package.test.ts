@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nearestPackage, nearestPackageName } from '../../src/config/app-package.ts';
+import { appPackageAt, nearestPackageName } from '../../src/config/app-package.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astralog-app-package-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,8 +58,19 @@ describe("the app's dependencies (register watches the ESM Logs API where they i
         bundleDependencies: ['d'],
       }),
     });
-    expect(nearestPackage(base)?.dependencies).toEqual(['@opentelemetry/sdk-node', 'a', 'b', 'c']);
+    expect(appPackageAt(base).dependencies).toEqual(['@opentelemetry/sdk-node', 'a', 'b', 'c']);
     const odd = tree({ 'package.json': JSON.stringify({ name: 'odd', dependencies: ['x'], devDependencies: null }) });
-    expect(nearestPackage(odd)).toEqual({ name: 'odd', dependencies: [] });
+    expect(appPackageAt(odd)).toEqual({ name: 'odd', dependencies: [] });
+  });
+
+  it("reads every package.json up the tree: an unnamed app's, a workspace's and its monorepo root's; a malformed one is skipped", () => {
+    const base = tree({
+      'package.json': JSON.stringify({ private: true, workspaces: ['packages/*'], devDependencies: { '@opentelemetry/sdk-logs': '^3' } }),
+      'packages/api/package.json': JSON.stringify({ name: '@acme/api', dependencies: { express: '^5' } }),
+      'packages/api/src/broken/package.json': '{ not json',
+      'packages/worker/package.json': JSON.stringify({ type: 'module', dependencies: { '@vendor/otel-node': '1' } }),
+    });
+    expect(appPackageAt(join(base, 'packages', 'api', 'src', 'broken'))).toEqual({ name: '@acme/api', dependencies: ['express', '@opentelemetry/sdk-logs'] });
+    expect(appPackageAt(join(base, 'packages', 'worker'))).toEqual({ name: undefined, dependencies: ['@vendor/otel-node', '@opentelemetry/sdk-logs'] });
   });
 });
