@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, makeAppDir, runApp, withoutOwnLines, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
-import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { useReceiver } from '../support/client-fixture.ts';
 import type { ProcessResult } from '../support/spawn.ts';
 
 // Console capture in real processes (`--import` for ESM, `--require` for CommonJS) against a real
@@ -58,16 +58,10 @@ afterAll(() => {
   apps?.remove();
 });
 
-let receiver: Receiver;
-beforeEach(async () => {
-  receiver = await startReceiver({ apiKey: TEST_KEY });
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const perTest = useReceiver();
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'e2e-console', ASTRALOG_QUIET: 'true', ...extra });
+  return cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: perTest.receiver.url, ASTRALOG_SERVICE: 'e2e-console', ASTRALOG_QUIET: 'true', ...extra });
 }
 
 /** The app with register and without, concurrently, in the same environment. */
@@ -83,7 +77,7 @@ async function withAndWithout(format: Format, app: string, environment: NodeJS.P
 }
 
 const describeRun = (r: ProcessResult): string => `code=${r.code} signal=${r.signal}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-const sent = (): SentEvent[] => receiver.accepted as SentEvent[];
+const sent = (): SentEvent[] => perTest.receiver.accepted as SentEvent[];
 
 describe.each(FORMATS)('console capture (%s)', (format) => {
   it.each([
@@ -99,7 +93,7 @@ describe.each(FORMATS)('console capture (%s)', (format) => {
     expect(on.stdout).toBe(off.stdout);
 
     // register flushes at exit, so everything is in once the process has ended
-    await receiver.waitForEvents(3, 2_000);
+    await perTest.receiver.waitForEvents(3, 2_000);
     const events = sent();
     expect(events.map((e) => [e.level, e.message]), JSON.stringify(events)).toEqual([
       ['debug', "charge 42 { token: '[REDACTED]', user: 'u' }"],
@@ -127,7 +121,7 @@ describe.each(FORMATS)('console capture (%s)', (format) => {
     expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
     expect(off.stderr).toContain('Bearer hunter2');
 
-    await receiver.waitForEvents(2, 2_000);
+    await perTest.receiver.waitForEvents(2, 2_000);
     expect(sent()).toEqual([
       expect.objectContaining({
         level: 'info',
@@ -140,7 +134,7 @@ describe.each(FORMATS)('console capture (%s)', (format) => {
         metadata: { authorization: '[REDACTED]', attempt: 3 },
       }),
     ]);
-    for (const request of receiver.requests) expect(request.bodyText).not.toContain('hunter2');
+    for (const request of perTest.receiver.requests) expect(request.bodyText).not.toContain('hunter2');
   });
 });
 
@@ -160,7 +154,7 @@ it('a console.trace another tool installed before register is kept, and each cal
   expect(notFrames(off.stderr).filter((line) => line === '[other tool]')).toHaveLength(3);
   expect(on.stderr).toMatch(/^ {4}at handler \(.*trace\.cjs:2:11\)$/m);
 
-  await receiver.waitForEvents(3, 2_000);
+  await perTest.receiver.waitForEvents(3, 2_000);
   expect(sent().map((e) => [e.level, e.message])).toEqual([
     ['debug', "charge 42 { token: '[REDACTED]', user: 'u' }"],
     ['debug', ''],

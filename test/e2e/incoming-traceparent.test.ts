@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, makeAppDir, ownLines, spawnNode, type AppDir, type SpawnedNode } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
-import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { useReceiver } from '../support/client-fixture.ts';
 import { DIST_ESM, type ProcessResult } from '../support/spawn.ts';
 
 // Correlation without a tracer: `node --import @astralog/otel/register server.mjs` (nothing else), real
@@ -128,15 +128,9 @@ afterAll(() => {
   apps?.remove();
 });
 
-let receiver: Receiver;
-beforeEach(async () => {
-  receiver = await startReceiver({ apiKey: TEST_KEY });
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const perTest = useReceiver();
 
-const env = (): NodeJS.ProcessEnv => cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'e2e-app' });
+const env = (): NodeJS.ProcessEnv => cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: perTest.receiver.url, ASTRALOG_SERVICE: 'e2e-app' });
 
 interface RunningServer {
   node: SpawnedNode;
@@ -172,7 +166,7 @@ async function stopServer(server: RunningServer): Promise<ProcessResult> {
   return result;
 }
 
-const sent = (): SentEvent[] => receiver.accepted as SentEvent[];
+const sent = (): SentEvent[] => perTest.receiver.accepted as SentEvent[];
 
 /** The events of request n, by message step. */
 function eventsOf(prefix: string, n: number): SentEvent[] {
@@ -228,7 +222,7 @@ describe('register alone, an HTTP server: incoming traceparent headers correlate
     await get(server.port, '/1', { traceparent: traceparentOf(1) });
     await get(server.port, '/2');
     await stopServer(server);
-    await receiver.waitForEvents(2 * STEPS.length);
+    await perTest.receiver.waitForEvents(2 * STEPS.length);
 
     const traced = eventsOf('request', 1);
     expect(traced.map((e) => e.message).sort()).toEqual(STEPS.map((s) => `request 1 ${s}`).sort());
@@ -262,7 +256,7 @@ describe('register alone, an HTTP server: incoming traceparent headers correlate
     expect(connections).toBeGreaterThan(0);
     expect(connections).toBeLessThanOrEqual(5); // 4 for the 80 requests (so each carried several), 1 for /close
 
-    await receiver.waitForEvents(numbers.length * STEPS.length);
+    await perTest.receiver.waitForEvents(numbers.length * STEPS.length);
     expect(sent()).toHaveLength(numbers.length * STEPS.length);
     expect(numbers.filter(traced)).toHaveLength(60);
     for (const n of numbers) {
@@ -285,7 +279,7 @@ describe('createAstralog alone (no register)', () => {
     await get(server.port, '/1', { traceparent: traceparentOf(1) });
     await get(server.port, '/2');
     await stopServer(server);
-    await receiver.waitForEvents(4);
+    await perTest.receiver.waitForEvents(4);
     const traced = eventsOf('client', 1);
     expect(traced.map((e) => [e.message, e.trace_id, e.metadata?.parent_span_id]).sort()).toEqual([
       ['client 1 later', traceIdOf(1), spanIdOf(1)],
@@ -304,7 +298,7 @@ describe('a tracer provider registered after register (NodeSDK with HTTP instrum
     expect(ownLines(server.node.stderr()).join('\n')).toContain('trace correlation from incoming traceparent headers');
     const answer = JSON.parse(await get(server.port, '/1', { traceparent: traceparentOf(1) })) as { traceId: string; spanId: string };
     await stopServer(server);
-    await receiver.waitForEvents(2);
+    await perTest.receiver.waitForEvents(2);
 
     expect(answer.traceId).toBe(traceIdOf(1)); // the instrumentation continued the caller's trace
     expect(answer.spanId).not.toBe(spanIdOf(1));

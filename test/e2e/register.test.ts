@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, makeAppDir, ownLines, runApp, withoutOwnLines, signalWhenReady, type AppDir } from '../support/apps.ts';
 import { TEST_KEY } from '../support/exporting.ts';
-import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { useReceiver } from '../support/client-fixture.ts';
 import { ROOT, type ProcessResult } from '../support/spawn.ts';
 
 // `node --import @astralog/otel/register app.mjs` / `node --require @astralog/otel/register app.cjs`
@@ -134,17 +134,11 @@ afterAll(() => {
   apps?.remove();
 });
 
-let receiver: Receiver;
-beforeEach(async () => {
-  receiver = await startReceiver({ apiKey: TEST_KEY });
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const perTest = useReceiver();
 
 /** The environment of an enabled run (inherited OTEL_* / ASTRALOG_* removed). */
 function enabledEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'e2e-app', ...extra });
+  return cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: perTest.receiver.url, ASTRALOG_SERVICE: 'e2e-app', ...extra });
 }
 
 /** The same app with and without register, concurrently. */
@@ -161,11 +155,11 @@ async function withAndWithout(
 }
 
 function messages(): string[] {
-  return (receiver.accepted as SentEvent[]).map((e) => e.message);
+  return (perTest.receiver.accepted as SentEvent[]).map((e) => e.message);
 }
 
 function eventsWith(message: string): SentEvent[] {
-  return (receiver.accepted as SentEvent[]).filter((e) => e.message === message);
+  return (perTest.receiver.accepted as SentEvent[]).filter((e) => e.message === message);
 }
 
 
@@ -180,8 +174,8 @@ describe.each(FORMATS)('register (%s)', (format) => {
     expect(off.code, describeResult(off)).toBe(0);
     expect(on.code).toBe(off.code);
 
-    await receiver.waitForEvents(3, 2_000);
-    const sent = receiver.accepted as SentEvent[];
+    await perTest.receiver.waitForEvents(3, 2_000);
+    const sent = perTest.receiver.accepted as SentEvent[];
     expect(sent).toHaveLength(3);
     expect(sent).toEqual(
       expect.arrayContaining([
@@ -246,7 +240,7 @@ describe.each(FORMATS)('register (%s)', (format) => {
     expect(on.stdout).toBe(off.stdout);
 
     expect(messages()).toContain('before crash');
-    expect(receiver.accepted).toContainEqual(
+    expect(perTest.receiver.accepted).toContainEqual(
       expect.objectContaining({
         level: 'fatal',
         message: 'Error: boom',
@@ -271,7 +265,7 @@ describe('register (ESM only)', () => {
     expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
 
     expect(messages()).toContain('before rejection');
-    expect(receiver.accepted).toContainEqual(
+    expect(perTest.receiver.accepted).toContainEqual(
       expect.objectContaining({
         level: 'fatal',
         message: 'Error: rejected',
@@ -291,9 +285,9 @@ describe('register (ESM only)', () => {
     expect(off.stdout).toContain('handled boom');
     expect(on.stdout).toBe(off.stdout);
 
-    await receiver.waitForEvents(2, 2_000);
+    await perTest.receiver.waitForEvents(2, 2_000);
     expect(eventsWith('handled boom')).toHaveLength(1);
-    expect(receiver.accepted).toContainEqual(
+    expect(perTest.receiver.accepted).toContainEqual(
       expect.objectContaining({
         level: 'fatal',
         message: 'Error: boom',
@@ -312,24 +306,24 @@ describe('register (ESM only)', () => {
 
   it('process.exit() while the request of a line is on the wire: the last delivery does not post it again', async () => {
     // The receiver takes its time to answer (and stores the events when it does, client or not).
-    receiver.setBehaviour(() => ({ kind: 'delay', ms: 1_500, then: { kind: 'accept' } }));
+    perTest.receiver.setBehaviour(() => ({ kind: 'delay', ms: 1_500, then: { kind: 'accept' } }));
     const child = spawn(process.execPath, ['--import', REGISTER, appPath('exit-in-flight.mjs')], {
       cwd: ROOT,
       env: enabledEnv({ ASTRALOG_FLUSH_INTERVAL_MS: '20' }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await receiver.waitForRequests(1, 10_000); // its request arrived; its answer is 1.5 s away
+    await perTest.receiver.waitForRequests(1, 10_000); // its request arrived; its answer is 1.5 s away
     child.stdin.write('go\n');
     expect(await ended).toBe(0);
     // A last delivery posts before the process is gone: a second request would have arrived by now.
-    expect(receiver.requests).toHaveLength(1);
-    await receiver.waitForEvents(1, 5_000);
+    expect(perTest.receiver.requests).toHaveLength(1);
+    await perTest.receiver.waitForEvents(1, 5_000);
     expect(eventsWith('on the wire')).toHaveLength(1);
   });
 
   it('no ASTRALOG_API_KEY: one line naming it, the app unchanged, nothing sent', async () => {
-    const env = cleanEnv({ ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'e2e-app' });
+    const env = cleanEnv({ ASTRALOG_ENDPOINT: perTest.receiver.url, ASTRALOG_SERVICE: 'e2e-app' });
     const { on, off } = await withAndWithout(preload('ESM'), 'natural.mjs', env);
     expect(on.code, describeResult(on)).toBe(off.code);
     expect(on.code).toBe(0);
@@ -340,7 +334,7 @@ describe('register (ESM only)', () => {
     expect(own[0]).toContain('ASTRALOG_API_KEY');
     expect(on.stderr.split('\n').filter((l) => l.includes('ASTRALOG_API_KEY'))).toHaveLength(1);
     expect(withoutOwnLines(on.stderr)).toBe(off.stderr);
-    expect(receiver.requests).toHaveLength(0);
+    expect(perTest.receiver.requests).toHaveLength(0);
   });
 
   it('bad configuration (ASTRALOG_MAX_QUEUE_SIZE=lots): one line naming it, the app runs normally, nothing sent', async () => {
@@ -354,7 +348,7 @@ describe('register (ESM only)', () => {
     expect(lines, on.stderr).toHaveLength(1);
     expect(lines[0]).toContain('ASTRALOG_MAX_QUEUE_SIZE');
     expect(lines[0]).toContain('whole number');
-    expect(receiver.requests).toHaveLength(0);
+    expect(perTest.receiver.requests).toHaveLength(0);
   });
 
   it('bad configuration (ASTRALOG_ENDPOINT=ftp://example): one line naming it, the app runs normally', async () => {
@@ -373,7 +367,7 @@ describe('register (ESM only)', () => {
     expect(on.code).toBe(off.code);
     expect(on.stdout).toBe(off.stdout);
     expect(on.stderr).toBe('');
-    expect(receiver.requests).toHaveLength(0);
+    expect(perTest.receiver.requests).toHaveLength(0);
   });
 
   it('loaded twice (--require and --import): one startup line, each log once', async () => {
@@ -386,7 +380,7 @@ describe('register (ESM only)', () => {
     expect(own, run.stderr).toHaveLength(1);
     expect(own[0]).toContain('sending logs to');
     expect(run.stdout.match(/hello world/g)).toHaveLength(1);
-    await receiver.waitForEvents(3, 2_000);
+    await perTest.receiver.waitForEvents(3, 2_000);
     expect(messages().sort()).toEqual(['careful', 'hello world', 'via otel api']);
   });
 
@@ -397,7 +391,7 @@ describe('register (ESM only)', () => {
     });
     expect(run.code, describeResult(run)).toBe(0);
     expect(run.stdout).toContain('hello world');
-    await receiver.waitForEvents(1, 2_000);
+    await perTest.receiver.waitForEvents(1, 2_000);
     expect(messages()).toEqual(['via otel api']);
   });
 
@@ -407,7 +401,7 @@ describe('register (ESM only)', () => {
         OTEL_TRACES_EXPORTER: 'none',
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'otlp',
-        E2E_OTLP_URL: `${receiver.url}/otlp/v1/logs`,
+        E2E_OTLP_URL: `${perTest.receiver.url}/otlp/v1/logs`,
       });
 
     it('started after register: says so on stderr, and OTel API logs still reach Astralog', async () => {
@@ -415,8 +409,8 @@ describe('register (ESM only)', () => {
       expect(run.code, describeResult(run)).toBe(0);
       const late = ownLines(run.stderr).filter((l) => l.includes('tried to register its own logger provider after @astralog/otel/register'));
       expect(late, run.stderr).toHaveLength(1);
-      await receiver.waitForEvents(1, 2_000);
-      expect(eventsWith('after sdk start'), JSON.stringify(receiver.accepted)).toHaveLength(1);
+      await perTest.receiver.waitForEvents(1, 2_000);
+      expect(eventsWith('after sdk start'), JSON.stringify(perTest.receiver.accepted)).toHaveLength(1);
     });
 
     it('started before register: says so on stderr, and console logs still reach Astralog', async () => {
@@ -426,8 +420,8 @@ describe('register (ESM only)', () => {
       });
       expect(run.code, describeResult(run)).toBe(0);
       expect(run.stderr).toContain('was registered before @astralog/otel/register');
-      await receiver.waitForEvents(1, 2_000);
-      expect(eventsWith('console after sdk'), JSON.stringify(receiver.accepted)).toHaveLength(1);
+      await perTest.receiver.waitForEvents(1, 2_000);
+      expect(eventsWith('console after sdk'), JSON.stringify(perTest.receiver.accepted)).toHaveLength(1);
     });
 
     it("correlates console logs inside a NodeSDK span with the span's trace and span ids", async () => {
@@ -440,9 +434,9 @@ describe('register (ESM only)', () => {
       expect(ids, run.stdout).not.toBeNull();
       expect(ids!.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(ids!.traceId).not.toBe('0'.repeat(32));
-      await receiver.waitForEvents(1, 2_000);
+      await perTest.receiver.waitForEvents(1, 2_000);
       const [event] = eventsWith('inside span');
-      expect(event, JSON.stringify(receiver.accepted)).toBeDefined();
+      expect(event, JSON.stringify(perTest.receiver.accepted)).toBeDefined();
       expect(event!.trace_id).toBe(ids!.traceId);
       expect(event!.metadata?.['span_id']).toBe(ids!.spanId);
     });

@@ -3,6 +3,22 @@ import { createAstralog, type Astralog } from '../../src/index.ts';
 import { captureStderr, TEST_KEY } from './exporting.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
+/** Per test: a loopback receiver that takes TEST_KEY, closed after each test. */
+export function useReceiver(): { readonly receiver: Receiver } {
+  let receiver: Receiver;
+  beforeEach(async () => {
+    receiver = await startReceiver({ apiKey: TEST_KEY });
+  });
+  afterEach(async () => {
+    await receiver.close();
+  });
+  return {
+    get receiver() {
+      return receiver;
+    },
+  };
+}
+
 export interface ClientFixture {
   readonly client: Astralog;
   readonly receiver: Receiver;
@@ -16,17 +32,15 @@ export interface ClientFixture {
  * test's own flush is what delivers), and stderr captured; closed after each test.
  */
 export function useClientAndReceiver(service: string): ClientFixture {
-  let receiver: Receiver;
+  const perTest = useReceiver(); // closed after the client (after-hooks run in reverse)
   let client: Astralog;
   let stderr: ReturnType<typeof captureStderr>;
-  beforeEach(async () => {
-    receiver = await startReceiver({ apiKey: TEST_KEY });
+  beforeEach(() => {
     stderr = captureStderr();
-    client = createAstralog({ apiKey: TEST_KEY, endpoint: receiver.url, service, level: 'trace', flushIntervalMs: 600_000 });
+    client = createAstralog({ apiKey: TEST_KEY, endpoint: perTest.receiver.url, service, level: 'trace', flushIntervalMs: 600_000 });
   });
   afterEach(async () => {
     await client.close();
-    await receiver.close();
     stderr.restore();
   });
   return {
@@ -34,14 +48,14 @@ export function useClientAndReceiver(service: string): ClientFixture {
       return client;
     },
     get receiver() {
-      return receiver;
+      return perTest.receiver;
     },
     get stderr() {
       return stderr;
     },
     async delivered() {
       await client.flush();
-      return receiver.accepted;
+      return perTest.receiver.accepted;
     },
   };
 }
