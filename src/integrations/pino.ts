@@ -32,16 +32,7 @@ export interface AstralogPinoStream {
 /** Asks pino to set lastLevel/lastLogger on the destination before each write. */
 const PINO_METADATA = Symbol.for('pino.metadata');
 
-/** pino's default levels; other numbers are ranked by the band they fall in. */
-const BY_NUMBER = new Map<number, string>([
-  [10, 'trace'],
-  [20, 'debug'],
-  [30, 'info'],
-  [40, 'warn'],
-  [50, 'error'],
-  [60, 'fatal'],
-]);
-
+/** A level number's name by the band it falls in: pino's defaults (10 trace … 60 fatal) and the numbers between. */
 function bandOf(level: number): string {
   if (level < 20) return 'trace';
   if (level < 30) return 'debug';
@@ -177,7 +168,7 @@ export function astralogStream(options: AstralogStreamOptions = {}): AstralogPin
       const label = labelIn(levels, number);
       if (label !== undefined) return label;
     }
-    return labelIn(configuredLevels, number) ?? BY_NUMBER.get(number) ?? bandOf(number);
+    return labelIn(configuredLevels, number) ?? bandOf(number);
   }
 
   return stream;
