@@ -30,11 +30,6 @@ export function appPackageName(): string | undefined {
   return appPackage().name;
 }
 
-/** The name in the nearest package.json at or above `start`, outside node_modules. */
-export function nearestPackageName(start: string): string | undefined {
-  return appPackageAt(start).name;
-}
-
 /** The package.json files at or above `start`, outside node_modules. */
 export function appPackageAt(start: string): AppPackage {
   let name: string | undefined;

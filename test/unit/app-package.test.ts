@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appPackageAt, nearestPackageName } from '../../src/config/app-package.ts';
+import { appPackageAt } from '../../src/config/app-package.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'astralog-app-package-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -19,30 +19,30 @@ function tree(files: Record<string, string>): string {
 describe('the service name from the app package.json', () => {
   it('takes the nearest package.json name above the entry point', () => {
     const base = tree({ 'package.json': '{"name":"shop-api"}', 'dist/server/index.js': '' });
-    expect(nearestPackageName(join(base, 'dist', 'server'))).toBe('shop-api');
+    expect(appPackageAt(join(base, 'dist', 'server')).name).toBe('shop-api');
   });
 
   it('skips the package.json of installed packages (a CLI run from node_modules belongs to the app above)', () => {
     const base = tree({ 'package.json': '{"name":"@acme/worker"}', 'node_modules/next/package.json': '{"name":"next"}', 'node_modules/next/dist/bin/x.js': '' });
-    expect(nearestPackageName(join(base, 'node_modules', 'next', 'dist', 'bin'))).toBe('@acme/worker');
-    expect(nearestPackageName(join(base, 'node_modules'))).toBe('@acme/worker');
+    expect(appPackageAt(join(base, 'node_modules', 'next', 'dist', 'bin')).name).toBe('@acme/worker');
+    expect(appPackageAt(join(base, 'node_modules')).name).toBe('@acme/worker');
   });
 
   it('does not mistake a folder named like node_modules for one', () => {
     const base = tree({ 'node_modules_old/package.json': '{"name":"kept"}' });
-    expect(nearestPackageName(join(base, 'node_modules_old'))).toBe('kept');
+    expect(appPackageAt(join(base, 'node_modules_old')).name).toBe('kept');
   });
 
   it('goes on past a package.json without a usable name, or that is not JSON', () => {
     const base = tree({ 'package.json': '{"name":"outer"}', 'a/package.json': '{"private":true}', 'a/b/package.json': 'not json', 'a/b/c/x.js': '' });
-    expect(nearestPackageName(join(base, 'a', 'b', 'c'))).toBe('outer');
+    expect(appPackageAt(join(base, 'a', 'b', 'c')).name).toBe('outer');
     const blank = tree({ 'package.json': '{"name":"   "}', 'x/y.js': '' });
-    expect(nearestPackageName(join(blank, 'x'))).toBeUndefined();
+    expect(appPackageAt(join(blank, 'x')).name).toBeUndefined();
   });
 
   it('finds nothing where no package.json is above', () => {
     const base = tree({ 'lonely/app.js': '' });
-    expect(nearestPackageName(join(base, 'lonely'))).toBeUndefined();
+    expect(appPackageAt(join(base, 'lonely')).name).toBeUndefined();
   });
 });
 
