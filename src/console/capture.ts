@@ -3,7 +3,7 @@ import { DEFAULT_REDACT_KEYS } from '../config/exporter-config.ts';
 import { PREFIX } from '../ground/stderr.ts';
 import { consoleMetadata } from './metadata.ts';
 import { formatRedacted } from './redacted-format.ts';
-import { SensitiveKeys } from './sensitive-keys.ts';
+import { KeyRedactor } from '../exporter/redact.ts';
 import { buildTrace, callerFrames, isNodeTrace } from './trace.ts';
 
 const METHODS = [
@@ -26,7 +26,7 @@ type Log = (message: unknown, metadata?: Metadata) => void;
  * metadata. For the life of the process (register's console capture has no off switch).
  */
 export function captureConsole(client: Astralog, redactKeys: readonly string[] = DEFAULT_REDACT_KEYS): void {
-  const keys = new SensitiveKeys(redactKeys);
+  const keys = new KeyRedactor(redactKeys);
   const target = console; // Node's console methods are bound to it: `this` does not matter
   let capturing = false; // a console call made while printing or capturing one is not an event
 
@@ -54,31 +54,28 @@ export function captureConsole(client: Astralog, redactKeys: readonly string[] =
   // console.trace, rebuilt as Node builds it, so that the printed stack starts at the caller (calling
   // Node's own would add this wrapper's frame) and its console.error is part of this call, not an event.
   const debug = client.debug.bind(client);
+  /** Prints as part of a trace call (what it writes through console is no event of its own); true when that call is inside another captured one. */
+  const printUncaptured = (print: () => void): boolean => {
+    const outer = capturing;
+    capturing = true;
+    try {
+      print();
+    } finally {
+      capturing = outer;
+    }
+    return outer;
+  };
   const originalTrace = target.trace as (...args: unknown[]) => void;
   if (!isNodeTrace(originalTrace)) {
     // Another tool's console.trace: keep it, and still make one event of the call.
     target.trace = keepName(function trace(this: unknown, ...args: unknown[]): void {
-      const outer = capturing;
-      capturing = true;
-      try {
-        originalTrace.apply(this, args);
-      } finally {
-        capturing = outer;
-      }
-      if (!outer) send(debug, args, callerFrames(trace));
+      if (!printUncaptured(() => originalTrace.apply(this, args))) send(debug, args, callerFrames(trace));
     }, originalTrace);
     return;
   }
   target.trace = keepName(function trace(...args: unknown[]): void {
     const built = buildTrace(args, (target as { _stderr?: unknown })._stderr, trace);
-    const outer = capturing;
-    capturing = true;
-    try {
-      target.error(built.stack);
-    } finally {
-      capturing = outer;
-    }
-    if (!outer) send(debug, args, built.frames);
+    if (!printUncaptured(() => target.error(built.stack))) send(debug, args, built.frames);
   }, originalTrace);
 }
 
