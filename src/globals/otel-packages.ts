@@ -43,19 +43,23 @@ function apiModule<T>(file: string): T | undefined {
 
 type Singleton<T> = { getInstance(): T } | undefined;
 
+let logsApi: Api['logs'] | undefined;
+let contextApi: Api['context'] | undefined;
+let rootContext: Api['ROOT_CONTEXT'] | undefined;
+
 /** `logs` of @opentelemetry/api, loading only its own module until the API is loaded. */
 export function otelLogsApi(): Api['logs'] {
-  return apiModule<{ LogsAPI?: Singleton<Api['logs']> }>('api/logs.cjs')?.LogsAPI?.getInstance() ?? otelApi().logs;
+  return (logsApi ??= apiModule<{ LogsAPI?: Singleton<Api['logs']> }>('api/logs.cjs')?.LogsAPI?.getInstance() ?? otelApi().logs);
 }
 
 /** `context` of @opentelemetry/api, loading only its own module until the API is loaded. */
 export function otelContextApi(): Api['context'] {
-  return apiModule<{ ContextAPI?: Singleton<Api['context']> }>('api/context.cjs')?.ContextAPI?.getInstance() ?? otelApi().context;
+  return (contextApi ??= apiModule<{ ContextAPI?: Singleton<Api['context']> }>('api/context.cjs')?.ContextAPI?.getInstance() ?? otelApi().context);
 }
 
 /** ROOT_CONTEXT of @opentelemetry/api, loading only its own module until the API is loaded. */
 export function otelRootContext(): Api['ROOT_CONTEXT'] {
-  return apiModule<{ ROOT_CONTEXT?: Api['ROOT_CONTEXT'] }>('context/context.cjs')?.ROOT_CONTEXT ?? otelApi().ROOT_CONTEXT;
+  return (rootContext ??= apiModule<{ ROOT_CONTEXT?: Api['ROOT_CONTEXT'] }>('context/context.cjs')?.ROOT_CONTEXT ?? otelApi().ROOT_CONTEXT);
 }
 
 /** The file of @opentelemetry/api these functions load; undefined when it cannot be found. */
