@@ -8,11 +8,15 @@ import { join } from 'node:path';
  */
 export function requireFromApp<T>(name: string): T | undefined {
   const file = resolveFromApp(name);
-  if (file === undefined) return undefined;
+  return file === undefined ? undefined : requireFile<T>(file);
+}
+
+/** Loads a file resolveFromApp found; undefined when it does not load. */
+export function requireFile<T>(file: string): T | undefined {
   try {
     return createRequire(file)(file) as T;
   } catch {
-    return undefined; // resolvable, but it does not load
+    return undefined;
   }
 }
 

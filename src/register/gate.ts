@@ -11,8 +11,6 @@ export interface RegisterState {
   status: 'on' | 'off' | 'disabled' | 'invalid' | 'failed';
   /** Register's client while status is 'on': the pino and winston transports and the Lambda wrapper use it when given none. */
   client?: Astralog;
-  /** The global logger provider register registered (a later registration through an API copy is said). */
-  globalProvider?: object;
 }
 
 /** Register's state in this process, or undefined when register was not loaded. */

@@ -3,7 +3,7 @@ import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { reportError, reportOnce } from '../diagnostics.ts';
 import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
 import { otelApiFile, otelLogsApi } from '../globals/otel-packages.ts';
-import { requireFromApp, resolveFromApp } from '../globals/require-from-app.ts';
+import { requireFile, resolveFromApp } from '../globals/require-from-app.ts';
 const WATCHED = Symbol.for('@astralog/otel.watched-logs-api');
 
 const FIX =
@@ -66,7 +66,7 @@ export function registerGlobalLoggerProvider(provider: ApiLoggerProvider): void 
         `(e.g. by @opentelemetry/winston-transport) go to it, not to Astralog; ${STILL}`,
     );
   }
-  for (const api of apiCopies()) watchLaterRegistrations(api, provider);
+  for (const api of apiCopies(logs as unknown as LogsApi)) watchLaterRegistrations(api, provider);
 }
 
 export type LogsApi = { setGlobalLoggerProvider(provider: unknown): boolean; [WATCHED]?: true };
@@ -94,12 +94,11 @@ export function watchLaterRegistrations(api: LogsApi, ours: ApiLoggerProvider): 
   api[WATCHED] = true;
 }
 
-function apiCopies(): LogsApi[] {
-  const ours = otelLogsApi() as unknown as LogsApi;
+function apiCopies(ours: LogsApi): LogsApi[] {
   // The app's CommonJS copy is ours unless it resolves to another file (a nested install): only then is it loaded.
   const file = resolveFromApp('@opentelemetry/api');
   if (file === undefined || file === otelApiFile()) return [ours];
-  const commonjs = requireFromApp<{ logs: LogsApi }>('@opentelemetry/api');
+  const commonjs = requireFile<{ logs: LogsApi }>(file);
   return commonjs === undefined || commonjs.logs === ours ? [ours] : [ours, commonjs.logs];
 }
 

@@ -39,15 +39,17 @@ export function register(): void {
   }
 }
 
+/** The global logger provider this module's register() registered. */
+let globalProvider: ClientLoggerProvider | undefined;
+
 /**
- * The ESM entry runs the set-up as CommonJS (cheaper to load) and then hands over the ESM copy of
- * @opentelemetry/api, which an ESM app and the NodeSDK it starts use: a later registration through
- * it is said too.
+ * The ESM entry runs the set-up as CommonJS (cheaper to load) and then hands this same module the
+ * ESM copy of @opentelemetry/api, which an ESM app and the NodeSDK it starts use: a later
+ * registration through it is said too.
  */
 export function watchLogsApi(api: unknown): void {
-  const provider = (globalThis as Record<symbol, RegisterState | undefined>)[STATE]?.globalProvider;
-  if (!(provider instanceof ClientLoggerProvider) || typeof (api as Partial<LogsApi> | undefined)?.setGlobalLoggerProvider !== 'function') return;
-  watchLaterRegistrations(api as LogsApi, provider);
+  if (globalProvider === undefined || typeof (api as Partial<LogsApi> | undefined)?.setGlobalLoggerProvider !== 'function') return;
+  watchLaterRegistrations(api as LogsApi, globalProvider);
 }
 
 /**
@@ -97,7 +99,7 @@ function setUp(env: NodeJS.ProcessEnv, state: RegisterState): void {
   if (settings.captureConsole) captureConsole(client, options.redactKeys);
   state.status = 'on';
   state.client = client;
-  state.globalProvider = provider;
+  globalProvider = provider;
   if (!settings.quiet) reportInfo(startupLine(client, settings, otlp !== undefined));
 }
 
