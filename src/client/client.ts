@@ -103,10 +103,10 @@ export class AstralogClient implements Astralog {
     this.processor = new AstralogBatchLogRecordProcessor({ exporter: this.exporter, meterProvider: config.meterProvider, ...config.limits });
     // Later wins: OTel's defaults (service.name unknown_service:…), then OTEL_RESOURCE_ATTRIBUTES, then
     // the service option, else the app's package.json name when nothing else names the service.
-    const named = config.service ?? extras.resourceAttributes?.['service.name'];
-    this.serviceSource = config.service !== undefined ? 'configured' : named !== undefined ? 'resource' : appPackageName() !== undefined ? 'package.json' : 'unknown';
-    const service = config.service ?? (named === undefined ? appPackageName() : undefined);
-    const resource = clientResource(extras.resourceAttributes ?? {}, service);
+    const fromAttributes = extras.resourceAttributes?.['service.name'];
+    const fromPackage = config.service === undefined && fromAttributes === undefined ? appPackageName() : undefined;
+    this.serviceSource = config.service !== undefined ? 'configured' : fromAttributes !== undefined ? 'resource' : fromPackage !== undefined ? 'package.json' : 'unknown';
+    const resource = clientResource(extras.resourceAttributes ?? {}, config.service ?? fromPackage);
     this.origin = { resource, instrumentationScope: SDK_SCOPE };
     this.extraProcessors = (extras.extraExporters ?? []).map((exporter) => new AstralogBatchLogRecordProcessor({ exporter, ...config.limits }));
     this.minSeverity = config.minSeverity;
