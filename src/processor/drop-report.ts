@@ -33,7 +33,7 @@ export class DropReporter {
   private lastWarningAt = 0;
 
   /** `lastFailure`: why sending last failed, if it did and nothing was delivered since. */
-  constructor(intervalMs: number, describeLimits: () => string, lastFailure: () => string | undefined = () => undefined) {
+  constructor(intervalMs: number, describeLimits: () => string, lastFailure: () => string | undefined) {
     this.intervalMs = intervalMs;
     this.describeLimits = describeLimits;
     this.lastFailure = lastFailure;
