@@ -1,6 +1,5 @@
 import { types } from 'node:util';
-import { REDACTED } from '../exporter/redact.ts';
-import type { SensitiveKeys } from './sensitive-keys.ts';
+import { REDACTED, type KeyRedactor } from '../exporter/redact.ts';
 
 /** What util.inspect prints of a value: the part that must not show a secret. */
 export interface PrintScope {
@@ -77,7 +76,7 @@ type Kind = (typeof Kind)[keyof typeof Kind];
  * copied; deeper objects are shared. Getters are never called (inspect shows them as [Getter]); a
  * Proxy is read through its traps. May throw (a hostile Proxy, TooLargeToCheck): the caller decides.
  */
-export function redactForInspect(value: object, keys: SensitiveKeys, scope: PrintScope): unknown {
+export function redactForInspect(value: object, keys: KeyRedactor, scope: PrintScope): unknown {
   const walk = new Walk(keys, scope);
   if (!walk.hasSecret(value, 0)) return value;
   return new Copy(keys, scope).copy(value, 0);
@@ -143,10 +142,10 @@ class Walk {
   private visits = 0;
   private readonly ancestors = new Set<object>();
 
-  private readonly keys: SensitiveKeys;
+  private readonly keys: KeyRedactor;
   private readonly scope: PrintScope;
 
-  constructor(keys: SensitiveKeys, scope: PrintScope) {
+  constructor(keys: KeyRedactor, scope: PrintScope) {
     this.keys = keys;
     this.scope = scope;
   }
@@ -183,7 +182,7 @@ class Walk {
     const names = all || this.scope.hidden ? getOwnPropertyNames(value) : ownEnumerableKeys(value);
     for (const name of names) {
       if (skipIndices && isIndex(name)) continue;
-      if (this.keys.has(name)) return true;
+      if (this.keys.isSensitive(name)) return true;
       const descriptor = getOwnPropertyDescriptor(value, name);
       if (descriptor !== undefined && 'value' in descriptor && this.hasSecret(descriptor.value, level + 1)) return true;
     }
@@ -208,7 +207,7 @@ class Walk {
       const next = mapIteratorNext.call(iterator);
       if (next.done === true) break;
       const [key, entry] = next.value;
-      if (typeof key === 'string' ? this.keys.has(key) : this.hasSecret(key, level + 1)) return true;
+      if (typeof key === 'string' ? this.keys.isSensitive(key) : this.hasSecret(key, level + 1)) return true;
       if (this.hasSecret(entry, level + 1)) return true;
     }
     return false;
@@ -227,7 +226,7 @@ class Walk {
   private entriesHaveSecret(value: object): boolean {
     const list = entryListOf(value);
     if (list === undefined) return false;
-    for (const [name] of list.entries.call(value)) if (this.keys.has(name)) return true;
+    for (const [name] of list.entries.call(value)) if (this.keys.isSensitive(name)) return true;
     return false;
   }
 }
@@ -238,10 +237,10 @@ class Copy {
   /** original -> copy: shared objects stay shared, cycles point at the copy (inspect marks them the same). */
   private readonly copies = new Map<object, object>();
 
-  private readonly keys: SensitiveKeys;
+  private readonly keys: KeyRedactor;
   private readonly scope: PrintScope;
 
-  constructor(keys: SensitiveKeys, scope: PrintScope) {
+  constructor(keys: KeyRedactor, scope: PrintScope) {
     this.keys = keys;
     this.scope = scope;
   }
@@ -279,7 +278,7 @@ class Copy {
       if (options.array === true && key === 'length') continue;
       const descriptor = getOwnPropertyDescriptor(from, key);
       if (descriptor === undefined) continue;
-      if (typeof key === 'string' && this.keys.has(key)) {
+      if (typeof key === 'string' && this.keys.isSensitive(key)) {
         defineProperty(to, key, { value: REDACTED, writable: true, enumerable: descriptor.enumerable === true, configurable: true });
         continue;
       }
@@ -317,7 +316,7 @@ class Copy {
       if (next.done === true) break;
       const [key, entry] = next.value;
       if (i >= this.scope.maxItems) mapSet.call(copy, key, entry);
-      else if (typeof key === 'string') mapSet.call(copy, key, this.keys.has(key) ? REDACTED : this.copy(entry, level + 1));
+      else if (typeof key === 'string') mapSet.call(copy, key, this.keys.isSensitive(key) ? REDACTED : this.copy(entry, level + 1));
       else mapSet.call(copy, this.copy(key, level + 1), this.copy(entry, level + 1));
     }
     this.copyProperties(value, copy, level);
@@ -346,7 +345,7 @@ class Copy {
     const proto = getPrototypeOf(value) as object | null;
     if (proto !== getPrototypeOf(copy)) setPrototypeOf(copy, proto);
     this.copies.set(value, copy);
-    for (const [name, entry] of list.entries.call(value)) list.append.call(copy, name, this.keys.has(name) ? REDACTED : entry);
+    for (const [name, entry] of list.entries.call(value)) list.append.call(copy, name, this.keys.isSensitive(name) ? REDACTED : entry);
     return copy;
   }
 

@@ -1,7 +1,6 @@
 import { format, inspect } from 'node:util';
-import { REDACTED } from '../exporter/redact.ts';
+import { REDACTED, type KeyRedactor } from '../exporter/redact.ts';
 import { redactForInspect, TooLargeToCheck, type PrintScope } from './redact-copy.ts';
-import type { SensitiveKeys } from './sensitive-keys.ts';
 
 /** How util.format prints an argument (see formatWithOptionsInternal in Node's lib/internal/util/inspect.js). */
 const Use = {
@@ -27,7 +26,7 @@ const TOO_LARGE = '[not shipped: too large to check for secrets]';
  * would print them. An argument with nothing sensitive is passed to util.format as it is (same bytes,
  * no copy); a call without objects costs what util.format costs. Never throws.
  */
-export function formatRedacted(args: readonly unknown[], keys: SensitiveKeys): string {
+export function formatRedacted(args: readonly unknown[], keys: KeyRedactor): string {
   try {
     return formatChecked(args, keys);
   } catch {
@@ -35,7 +34,7 @@ export function formatRedacted(args: readonly unknown[], keys: SensitiveKeys): s
   }
 }
 
-function formatChecked(args: readonly unknown[], keys: SensitiveKeys): string {
+function formatChecked(args: readonly unknown[], keys: KeyRedactor): string {
   if (!keys.active) return format(...args);
   let i = 0;
   while (i < args.length && (typeof args[i] !== 'object' || args[i] === null)) i++;
@@ -62,7 +61,7 @@ function formatChecked(args: readonly unknown[], keys: SensitiveKeys): string {
   }
 }
 
-function redactArgument(value: object, use: Use, keys: SensitiveKeys): unknown {
+function redactArgument(value: object, use: Use, keys: KeyRedactor): unknown {
   try {
     return use === Use.Json ? redactJson(value, keys) : redactForInspect(value, keys, scopeOf(use));
   } catch (error) {
@@ -120,13 +119,13 @@ function scopeOf(use: Use): PrintScope {
  * %j prints JSON.stringify(value) whole: when a sensitive key would be in it, the argument becomes an
  * object whose toJSON gives the same JSON with those values redacted.
  */
-function redactJson(value: object, keys: SensitiveKeys): unknown {
+function redactJson(value: object, keys: KeyRedactor): unknown {
   let found = false;
   let json: string | undefined;
   try {
     json = JSON.stringify(value, function (this: unknown, key: string, member: unknown): unknown {
       if (key === '' || Array.isArray(this) || member === undefined || typeof member === 'function' || typeof member === 'symbol') return member;
-      if (!keys.has(key)) return member;
+      if (!keys.isSensitive(key)) return member;
       found = true;
       return REDACTED;
     });

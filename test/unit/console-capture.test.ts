@@ -5,14 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_REDACT_KEYS } from '../../src/config/exporter-config.ts';
 import { consoleMetadata } from '../../src/console/metadata.ts';
 import { formatRedacted, UNCHECKED } from '../../src/console/redacted-format.ts';
-import { SensitiveKeys } from '../../src/console/sensitive-keys.ts';
+import { KeyRedactor } from '../../src/exporter/redact.ts';
 import { buildTrace, isNodeTrace } from '../../src/console/trace.ts';
 
 // The message a console event ships: util.format's, with sensitive values redacted. Each expectation
 // is util.format of the same values written by hand with '[REDACTED]', so "the same bytes, except
 // the secrets" is what is checked, not a second formatter of ours.
 
-const keys = new SensitiveKeys(DEFAULT_REDACT_KEYS);
+const keys = new KeyRedactor(DEFAULT_REDACT_KEYS);
 const R = '[REDACTED]';
 
 class User {
@@ -196,8 +196,8 @@ describe('formatRedacted', () => {
 
   it('redactKeys is the list: [] turns redaction off, a custom list replaces the default', () => {
     const object = { password: 'p', ssn: '123' };
-    expect(formatRedacted([object], new SensitiveKeys([]))).toBe(format(object));
-    expect(formatRedacted([object], new SensitiveKeys(['ssn']))).toBe(format({ password: 'p', ssn: R }));
+    expect(formatRedacted([object], new KeyRedactor([]))).toBe(format(object));
+    expect(formatRedacted([object], new KeyRedactor(['ssn']))).toBe(format({ password: 'p', ssn: R }));
   });
 });
 
