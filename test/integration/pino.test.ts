@@ -1,13 +1,12 @@
 import { Writable } from 'node:stream';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import pino10 from 'pino';
 import pino9 from 'pino9';
 import { describe, expect, it } from 'vitest';
 import { AstralogConfigError, type Astralog } from '../../src/index.ts';
 import { astralogStream } from '../../src/integrations/pino.ts';
-import { STATE } from '../../src/register/gate.ts';
-import { useClientAndReceiver } from '../support/client-fixture.ts';
+import { asIfRegistered, useClientAndReceiver } from '../support/client-fixture.ts';
 import { TEST_KEY } from '../support/exporting.ts';
+import { expectSpanCorrelation, logAroundSpan } from '../support/span-lines.ts';
 
 // astralogStream() behind real pino loggers (10 and 9), through a real client, to a loopback receiver.
 
@@ -138,26 +137,14 @@ describe.each([
 
   it("puts the active span's trace id on lines logged inside it; an explicit trace_id field wins", async () => {
     const logger = pino({ base: null }, astralogStream({ client: fx.client }));
-    const tracer = new TracerProvider().getTracer('t');
-    let traceId = '';
-    let spanId = '';
-    logger.info('before');
-    await tracer.startActiveSpan('op', async (span) => {
-      ({ traceId, spanId } = span.spanContext());
-      await new Promise((resolve) => setImmediate(resolve)); // across an await
-      logger.info('inside');
-      logger.info({ trace_id: 'req-123' }, 'explicit');
-      logger.child({ trace_id: 'req-456' }).info('bound');
-      span.end();
+    const ids = await logAroundSpan({
+      plain: (message) => logger.info(message),
+      withTraceId: (message, traceId) => logger.info({ trace_id: traceId }, message),
+      boundTo: (traceId, message) => logger.child({ trace_id: traceId }).info(message),
     });
-    logger.info('after');
     const byMessage = Object.fromEntries((await delivered()).map((e) => [e.message, e]));
-    expect(byMessage.before!.trace_id).toBeUndefined();
-    expect(byMessage.inside).toMatchObject({ trace_id: traceId, metadata: { span_id: spanId } });
-    expect(byMessage.explicit!.trace_id).toBe('req-123');
+    expectSpanCorrelation(byMessage, ids);
     expect(byMessage.explicit!.metadata ?? {}).not.toHaveProperty('trace_id'); // promoted to the root
-    expect(byMessage.bound!.trace_id).toBe('req-456');
-    expect(byMessage.after!.trace_id).toBeUndefined();
   });
 
   it("keeps the trace_id/span_id fields a mixin put on the line (as instrumentation-pino's does)", async () => {
@@ -212,29 +199,21 @@ describe('astralogStream, direct writes', () => {
   });
 
   it('under register that is off: does nothing, quietly', async () => {
-    const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'off' };
-    try {
+    await asIfRegistered({ status: 'off' }, async () => {
       const stream = astralogStream();
       const logger = pino10(stream);
       logger.info('dropped');
       expect(stream.write('text')).toBe(true);
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
-    } finally {
-      delete global[STATE];
-    }
+    });
     expect(await delivered()).toEqual([]);
     expect(fx.stderr.lines()).toEqual([]);
   });
 
   it("uses register's client when given none", async () => {
-    const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'on', client: fx.client };
-    try {
+    await asIfRegistered({ status: 'on', client: fx.client }, async () => {
       pino10({ base: null }, astralogStream()).info('via register');
-    } finally {
-      delete global[STATE];
-    }
+    });
     expect((await delivered()).map((e) => e.message)).toEqual(['via register']);
   });
 });

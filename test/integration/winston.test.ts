@@ -5,9 +5,9 @@ import winston from 'winston';
 import TransportStream from 'winston-transport';
 import { AstralogConfigError, type Astralog } from '../../src/index.ts';
 import { AstralogTransport } from '../../src/integrations/winston.ts';
-import { STATE } from '../../src/register/gate.ts';
-import { useClientAndReceiver } from '../support/client-fixture.ts';
+import { asIfRegistered, useClientAndReceiver } from '../support/client-fixture.ts';
 import { TEST_KEY } from '../support/exporting.ts';
+import { expectSpanCorrelation, logAroundSpan } from '../support/span-lines.ts';
 
 // AstralogTransport behind real winston loggers, through a real client, to a loopback receiver.
 
@@ -104,24 +104,12 @@ describe('AstralogTransport', () => {
 
   it("puts the active span's trace id on logs written inside it; an explicit trace_id wins", async () => {
     const logger = winston.createLogger({ transports: [new AstralogTransport({ client: fx.client })] });
-    let traceId = '';
-    let spanId = '';
-    logger.info('before');
-    await tracer.startActiveSpan('op', async (span) => {
-      ({ traceId, spanId } = span.spanContext());
-      await new Promise((resolve) => setImmediate(resolve));
-      logger.info('inside');
-      logger.info('explicit', { trace_id: 'req-123' });
-      logger.child({ trace_id: 'req-456' }).info('bound');
-      span.end();
+    const ids = await logAroundSpan({
+      plain: (message) => logger.info(message),
+      withTraceId: (message, traceId) => logger.info(message, { trace_id: traceId }),
+      boundTo: (traceId, message) => logger.child({ trace_id: traceId }).info(message),
     });
-    logger.info('after');
-    const byMessage = Object.fromEntries((await delivered()).map((e) => [e.message, e]));
-    expect(byMessage.before!.trace_id).toBeUndefined();
-    expect(byMessage.inside).toMatchObject({ trace_id: traceId, metadata: { span_id: spanId } });
-    expect(byMessage.explicit!.trace_id).toBe('req-123');
-    expect(byMessage.bound!.trace_id).toBe('req-456');
-    expect(byMessage.after!.trace_id).toBeUndefined();
+    expectSpanCorrelation(Object.fromEntries((await delivered()).map((e) => [e.message, e])), ids);
   });
 
   it('keeps each log with its own span when a slower sibling transport makes winston deliver later', async () => {
@@ -219,29 +207,21 @@ describe('AstralogTransport', () => {
   });
 
   it('under register that is off: does nothing, quietly', async () => {
-    const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'off' };
     let calledBack = false;
-    try {
+    await asIfRegistered({ status: 'off' }, async () => {
       const transport = new AstralogTransport();
       winston.createLogger({ transports: [transport] }).info('dropped');
       transport.log({ level: 'info', message: 'dropped' }, () => (calledBack = true));
-    } finally {
-      delete global[STATE];
-    }
+    });
     expect(calledBack).toBe(true);
     expect(await delivered()).toEqual([]);
     expect(fx.stderr.lines()).toEqual([]);
   });
 
   it("uses register's client when given none", async () => {
-    const global = globalThis as Record<symbol, unknown>;
-    global[STATE] = { status: 'on', client: fx.client };
-    try {
+    await asIfRegistered({ status: 'on', client: fx.client }, async () => {
       winston.createLogger({ transports: [new AstralogTransport()] }).info('via register');
-    } finally {
-      delete global[STATE];
-    }
+    });
     expect((await delivered()).map((e) => e.message)).toEqual(['via register']);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach } from 'vitest';
+import { STATE, type RegisterState } from '../../src/register/gate.ts';
 import { createAstralog, type Astralog } from '../../src/index.ts';
 import { captureStderr, TEST_KEY } from './exporting.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -58,4 +59,15 @@ export function useClientAndReceiver(service: string): ClientFixture {
       return perTest.receiver.accepted;
     },
   };
+}
+
+/** Runs `fn` as if register had run and left `state` (its client, or that it is off), then forgets it. */
+export async function asIfRegistered(state: RegisterState, fn: () => unknown): Promise<void> {
+  const global = globalThis as Record<symbol, unknown>;
+  global[STATE] = state;
+  try {
+    await fn();
+  } finally {
+    delete global[STATE];
+  }
 }
