@@ -8,7 +8,6 @@ export interface RetryEntry {
   record: ReadableLogRecord;
   bytes: number;
   seq: number;
-  attempts: number;
   /** Its requests that were sent and never answered: after one, it is sent once more, at most. */
   unanswered: number;
 }
@@ -87,7 +86,7 @@ export class Batch {
     const record = this.recordAt(i);
     // An encoded copy holds its bytes; a record, what it was estimated at.
     const bytes = EncodedEvent.is(record) ? record.bytes.length : (this.sizes[i] as number);
-    return { record, bytes, seq: this.minSeq + i, attempts: 0, unanswered: 0 };
+    return { record, bytes, seq: this.minSeq + i, unanswered: 0 };
   }
 
   /** Whether its request is on the wire and may be stored: sent again, it could arrive twice. */

@@ -506,7 +506,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     for (const i of unanswered) {
       const entry = batch.entryAt(i);
       if (entry.unanswered++ > 0 || this.shutdownDrained) this.drop('unanswered', 1);
-      else this.keepForRetry(entry, 'unanswered');
+      else this.keepForRetry(entry);
     }
     if (outcome.failed.length > 0) {
       // Not to be sent again: an abandoned export may still land (resending could duplicate), and
@@ -514,7 +514,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
       if (reason === 'shutdown') return this.drop('shutdown', outcome.failed.length);
       // Behind any other exporter a failed batch is dropped, as the specification says (it may retry on its own).
       if (reason === 'abandoned' || this.detailed === undefined) return this.drop('exportFailed', outcome.failed.length);
-      for (const i of outcome.failed) this.keepForRetry(batch.entryAt(i), reason);
+      for (const i of outcome.failed) this.keepForRetry(batch.entryAt(i));
     } else if (outcome.delivered > 0 && unanswered.length === 0) {
       this.consecutiveFailures = 0;
       this.backoffUntil = 0;
@@ -525,9 +525,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   }
 
   /** Keeps a record of a failed export for another attempt, within the bounds; else drops it. */
-  private keepForRetry(entry: RetryEntry, reason: FailureReason): void {
-    // A paused key is not an attempt: those records wait as long as the bounds allow.
-    if (reason !== 'unauthorized') entry.attempts++;
+  private keepForRetry(entry: RetryEntry): void {
     // Also while shutting down: shutdown retries kept records until its deadline, then counts the rest.
     if (this.shutdownDrained) return this.drop('shutdown', 1); // an outcome that came after the end
     if (!this.retry.push(entry, entry.bytes)) this.drop(this.shutdownStarted ? 'shutdown' : 'exportFailed', 1);

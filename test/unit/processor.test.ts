@@ -56,7 +56,7 @@ describe('Batch', () => {
     const batch = Batch.ofQueued(records, [100, 110, 120], 330, 7);
     expect([batch.state, batch.count, batch.minSeq, batch.bytes]).toEqual(['records', 3, 7, 330]);
     expect(batch.recordAt(1)).toBe(records[1]);
-    expect(batch.entryAt(2)).toMatchObject({ record: records[2], bytes: 120, seq: 9, attempts: 0 });
+    expect(batch.entryAt(2)).toMatchObject({ record: records[2], bytes: 120, seq: 9 });
     let released = 0;
     const events = records.map((_, i) => new EncodedEvent(Buffer.from(`{"e":${i}}`), { resource: records[0]!.resource, instrumentationScope: { name: 't' } }));
     const start = () => Promise.reject(new Error('not sent here'));
@@ -74,7 +74,7 @@ describe('Batch', () => {
     const batch = Batch.ofQueued(records, [10, 10], 20, 0);
     batch.encodedAs({ start: () => Promise.reject(new Error('unused')), encoded: undefined as never });
     expect([batch.state, batch.unencoded, batch.prepared !== undefined]).toEqual(['records', records, true]);
-    const entries = records.map((record, i) => ({ record, bytes: 50, seq: 40 - i, attempts: 2, unanswered: 0 }));
+    const entries = records.map((record, i) => ({ record, bytes: 50, seq: 40 - i, unanswered: 0 }));
     const retries = Batch.ofRetries(entries, 100);
     expect([retries.minSeq, retries.count, retries.entryAt(0)]).toEqual([39, 2, entries[0]]);
   });
