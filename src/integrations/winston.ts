@@ -1,7 +1,9 @@
 // @astralog/otel/winston: a winston transport that sends each log through an Astralog client.
-import { context, type Context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import TransportStream from 'winston-transport';
 import type { Astralog } from '../client/client.ts';
+import { otelContextApi, otelRootContext } from '../globals/otel-packages.ts';
+import { activeContextReadable } from '../ground/otel-registry.ts';
 import { clientFor } from './client-source.ts';
 
 export interface AstralogTransportOptions extends TransportStream.TransportStreamOptions {
@@ -57,7 +59,7 @@ export class AstralogTransport extends TransportStream {
       super._write(info, encoding, callback);
       return;
     }
-    context.with(at, () => super._write(info, encoding, callback));
+    otelContextApi().with(at, () => super._write(info, encoding, callback));
   }
 
   override log(info: unknown, callback: () => void): void {
@@ -93,7 +95,15 @@ function send(client: Astralog, info: Record<PropertyKey, unknown>): void {
   const message = info.message === undefined ? '' : info.message;
   const at = contextOf(info);
   if (at === undefined) client.event(level, message, metadata);
-  else context.with(at, () => client.event(level, message, metadata));
+  else otelContextApi().with(at, () => client.event(level, message, metadata));
+}
+
+/**
+ * The active context. Until a context manager holds one (none registered, or register's not yet
+ * used) it is the root context, read without loading the OpenTelemetry API.
+ */
+function activeContext(): Context {
+  return activeContextReadable() ? otelContextApi().active() : otelRootContext();
 }
 
 /** The context recorded on the info at the log call, when it differs from the active one. */
@@ -102,7 +112,7 @@ function contextOf(info: unknown): Context | undefined {
     if (info === null || typeof info !== 'object') return undefined;
     const at = (info as Record<PropertyKey, unknown>)[CALL_CONTEXT];
     if (at === null || typeof at !== 'object' || typeof (at as Context).getValue !== 'function') return undefined;
-    return at === context.active() ? undefined : (at as Context);
+    return at === activeContext() ? undefined : (at as Context);
   } catch {
     return undefined;
   }
@@ -120,7 +130,7 @@ function recordContextAtWrite(logger: unknown): void {
       if (chunk !== null && typeof chunk === 'object') {
         try {
           // Not enumerable: formats that print the whole info (prettyPrint, inspect) do not show it.
-          Object.defineProperty(chunk, CALL_CONTEXT, { value: context.active(), writable: true, configurable: true, enumerable: false });
+          Object.defineProperty(chunk, CALL_CONTEXT, { value: activeContext(), writable: true, configurable: true, enumerable: false });
         } catch {
           // a frozen info: log() then uses the context it runs in
         }

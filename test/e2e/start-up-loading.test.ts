@@ -24,6 +24,7 @@ beforeAll(async () => {
   mkdirSync(join(app, 'node_modules', '@opentelemetry'), { recursive: true });
   symlinkSync(ROOT, join(app, 'node_modules', '@astralog', 'otel'), 'dir');
   for (const name of ['api', 'sdk-logs']) symlinkSync(join(ROOT, 'node_modules', '@opentelemetry', name), join(app, 'node_modules', '@opentelemetry', name), 'dir');
+  for (const name of ['winston', 'winston-transport']) symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
   // Says which OpenTelemetry files were loaded (CommonJS: register's set-up loads them so), on stdout at exit.
   writeFileSync(
     join(app, 'loaded.cjs'),
@@ -58,6 +59,20 @@ describe('what register loads', () => {
     expect(packagesOf(loaded)).toEqual(['@opentelemetry/api']);
     expect(loaded).toContain('@opentelemetry/api/dist/api/logs.cjs');
     expect(loaded).toContain('@opentelemetry/api/dist/api/context.cjs');
+    expect(loaded).not.toContain('@opentelemetry/api/dist/index.cjs');
+  });
+
+  it('a winston app (@astralog/otel/winston): no more than the hello-world; its lines arrive with their metadata', async () => {
+    const before = receiver.accepted.length;
+    const { loaded } = await runUnderRegister(
+      'winston-app.cjs',
+      "const winston = require('winston');\n" +
+        "const { AstralogTransport } = require('@astralog/otel/winston');\n" +
+        "const logger = winston.createLogger({ transports: [new AstralogTransport()] });\n" +
+        "logger.warn('through winston', { user: 'u1' });\n",
+    );
+    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'through winston', level: 'warn', service: 'loading', metadata: { user: 'u1' } }]);
+    expect(packagesOf(loaded)).toEqual(['@opentelemetry/api']);
     expect(loaded).not.toContain('@opentelemetry/api/dist/index.cjs');
   });
 
