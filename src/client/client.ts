@@ -2,7 +2,7 @@ import { ABANDON_PENDING, HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDE
 import type { SpanContext } from '@opentelemetry/api';
 import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
-import { appPackageName } from '../config/app-package.ts';
+import { appPackage } from '../config/app-package.ts';
 import { naming, withEnvOptions } from '../config/env.ts';
 import { boundMetadata, ensureContextManager, withBoundMetadata, type ContextManagerState } from '../context/context.ts';
 import { reportOnce } from '../diagnostics.ts';
@@ -104,7 +104,7 @@ export class AstralogClient implements Astralog {
     // Later wins: OTel's defaults (service.name unknown_service:…), then OTEL_RESOURCE_ATTRIBUTES, then
     // the service option, else the app's package.json name when nothing else names the service.
     const fromAttributes = extras.resourceAttributes?.['service.name'];
-    const fromPackage = config.service === undefined && fromAttributes === undefined ? appPackageName() : undefined;
+    const fromPackage = config.service === undefined && fromAttributes === undefined ? appPackage().name : undefined;
     this.serviceSource = config.service !== undefined ? 'configured' : fromAttributes !== undefined ? 'resource' : fromPackage !== undefined ? 'package.json' : 'unknown';
     const resource = clientResource(extras.resourceAttributes ?? {}, config.service ?? fromPackage);
     this.origin = { resource, instrumentationScope: SDK_SCOPE };

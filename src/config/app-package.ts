@@ -26,10 +26,6 @@ export function appPackage(): AppPackage {
   return cached;
 }
 
-export function appPackageName(): string | undefined {
-  return appPackage().name;
-}
-
 /** The package.json files at or above `start`, outside node_modules. */
 export function appPackageAt(start: string): AppPackage {
   let name: string | undefined;

@@ -1,4 +1,4 @@
-import { appPackageName } from './app-package.ts';
+import { appPackage } from './app-package.ts';
 import { AstralogConfigError } from './errors.ts';
 import { resolveProxy, type ProxyOption, type ProxySetting } from './proxy.ts';
 import {
@@ -156,7 +156,7 @@ function resolveOptions(options: object): ExporterConfig {
     url,
     projectId: textOption('projectId', o.projectId),
     // Records whose resource names no service (a provider of NodeSDK's without serviceName) get the app's package name.
-    service: textOption('service', o.service) ?? appPackageName(),
+    service: textOption('service', o.service) ?? appPackage().name,
     compression: enumOption('compression', o.compression, ['none', 'gzip'] as const, 'none'),
     exportTimeoutMs: exportTimeoutOption(o.exportTimeoutMs),
     headers: headersOption('headers', o.headers),

@@ -26,13 +26,7 @@ export class KeyRedactor {
     const known = this.answers.get(key);
     if (known !== undefined) return known;
     const normal = normalizeKey(key);
-    let sensitive = false;
-    for (const pattern of this.patterns) {
-      if (normal.endsWith(pattern)) {
-        sensitive = true;
-        break;
-      }
-    }
+    const sensitive = this.patterns.some((pattern) => normal.endsWith(pattern));
     if (key.length <= MAX_CACHED_KEY_LENGTH && this.answers.size < MAX_CACHED_KEYS) this.answers.set(key, sensitive);
     return sensitive;
   }

@@ -14,14 +14,17 @@ const FIX =
 const STILL =
   'console output, crashes, the client API and the @astralog/otel/pino and /winston transports still reach Astralog.';
 
+/** What ClientLoggerProvider uses of the client. */
+type ProviderClient = { readonly loggerProvider: LoggerProvider; flush(): Promise<void> };
+
 /**
  * What register makes the global logger provider: the loggers of the client's Logs SDK provider,
  * which is built (and the Logs SDK loaded) when the first logger is asked for, not at start-up.
  */
 export class ClientLoggerProvider implements ApiLoggerProvider {
-  readonly #client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void> };
+  readonly #client: ProviderClient;
 
-  constructor(client: { readonly loggerProvider: LoggerProvider; flush(): Promise<void> }) {
+  constructor(client: ProviderClient) {
     this.#client = client;
   }
 
