@@ -138,6 +138,24 @@ describe('AstralogTransport', () => {
     expect(mismatched).toEqual([]);
   });
 
+  it('keeps a log written outside any span without a trace id when winston delivers it later, inside a span', async () => {
+    const ours = new AstralogTransport({ client: fx.client });
+    const allHandled = handled(ours, 40);
+    const logger = winston.createLogger({ transports: [new LateTransport(), ours] });
+    // The first lines start winston's delayed deliveries from inside the span; the later ones, written
+    // outside it, are held back and delivered by that same chain.
+    tracer.startActiveSpan('request', (span) => {
+      for (let line = 0; line < 20; line++) logger.info(`inside ${line}`);
+      span.end();
+    });
+    for (let line = 0; line < 20; line++) logger.info(`outside ${line}`);
+    await allHandled;
+    const events = await delivered();
+    expect(events).toHaveLength(40);
+    expect(events.filter((e) => e.message.startsWith('inside') && e.trace_id === undefined)).toEqual([]);
+    expect(events.filter((e) => e.message.startsWith('outside') && e.trace_id !== undefined)).toEqual([]);
+  });
+
   it('runs its own format, too, in the context of the log call', async () => {
     const seen = new Map<string, string | undefined>(); // message -> trace id active in the format
     const capture = winston.format((info) => {
