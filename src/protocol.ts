@@ -17,6 +17,8 @@ export const ABORT_EXPORTS: unique symbol = Symbol.for('@astralog/otel.abortExpo
 export const LAST_FAILURE: unique symbol = Symbol.for('@astralog/otel.lastFailure');
 /** AstralogLogRecordExporter: request bodies for a synchronous last delivery at exit. */
 export const PREPARE_SYNC_DELIVERY: unique symbol = Symbol.for('@astralog/otel.prepareSyncDelivery');
+/** AstralogBatchLogRecordProcessor: our client's onEmit, a record given by its fields (kept so until exported). */
+export const EMIT_FIELDS: unique symbol = Symbol.for('@astralog/otel.emitFields');
 /** AstralogBatchLogRecordProcessor: hands every record held over for a last delivery. */
 export const HAND_OVER_PENDING: unique symbol = Symbol.for('@astralog/otel.handOverPending');
 /** AstralogBatchLogRecordProcessor: the process ends now; what is held is dropped and said. */

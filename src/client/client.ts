@@ -1,4 +1,4 @@
-import { ABANDON_PENDING, HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDED_OVER } from '../protocol.ts';
+import { ABANDON_PENDING, EMIT_FIELDS, HAND_OVER_PENDING, PREPARE_SYNC_DELIVERY, SETTLE_HANDED_OVER } from '../protocol.ts';
 import type { SpanContext } from '@opentelemetry/api';
 import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { resolveClientConfig, type AstralogOptions } from '../config/client-config.ts';
@@ -11,7 +11,7 @@ import { activeContextReadable } from '../ground/otel-registry.ts';
 import { clientResource } from '../resource.ts';
 import { AstralogLogRecordExporter, type ExporterStats, type ProxyRoute, type SyncDelivery } from '../exporter/exporter.ts';
 import { AstralogBatchLogRecordProcessor, type ProcessorStats } from '../processor/processor.ts';
-import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
+import type { RecordOrigin } from '../record.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { LEVELS, levelFor, type Level } from '../ground/levels.ts';
 
@@ -198,7 +198,8 @@ export class AstralogClient implements Astralog {
   /**
    * The hot path: everything that can wait (making values safe, serialising, sizing beyond a cheap
    * estimate) happens later, in the exporter. Here: a level check, one context read, a shallow copy
-   * of the metadata (so the caller may reuse its object), one record.
+   * of the metadata (so the caller may reuse its object), and the record's fields handed to the
+   * processor, which keeps them without building a record object until export.
    */
   private log(level: Level, message: unknown, metadata: Metadata | undefined): void {
     if (level.severity < this.minSeverity) {
@@ -206,10 +207,10 @@ export class AstralogClient implements Astralog {
       return;
     }
     if (this.closed) return;
-    let record: AstralogLogRecord;
+    let attributes: Metadata;
+    let spanContext: SpanContext | undefined;
     try {
       let bound: Metadata | undefined;
-      let spanContext: SpanContext | undefined;
       // Before any context was entered, and outside any span or withContext (scripts, startup,
       // background jobs), there is nothing to read.
       if (activeContextReadable()) {
@@ -220,17 +221,17 @@ export class AstralogClient implements Astralog {
           spanContext = api.trace.getSpan(active)?.spanContext();
         }
       }
-      let attributes: Metadata;
       if (metadata === undefined || metadata === null) attributes = bound ?? EMPTY;
       else if (typeof metadata !== 'object') attributes = bound === undefined ? { metadata } : { ...bound, metadata };
       else if (metadata instanceof Error) attributes = bound === undefined ? { error: metadata } : { ...bound, error: metadata };
       else attributes = bound === undefined ? { ...metadata } : { ...bound, ...metadata };
-      record = new AstralogLogRecord(Date.now(), level, message, attributes as Record<string, unknown>, spanContext, this.origin);
     } catch {
       // Hostile metadata (a throwing getter or proxy): the call still goes out, with a marker instead.
-      record = new AstralogLogRecord(Date.now(), level, message, UNREADABLE_METADATA, undefined, this.origin);
+      attributes = UNREADABLE_METADATA;
+      spanContext = undefined;
     }
-    this.processor.onEmit(record); // never throws
-    for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.onEmit(record);
+    const timeMs = Date.now();
+    this.processor[EMIT_FIELDS](this.origin, timeMs, level, message, attributes as Record<string, unknown>, spanContext); // never throws
+    for (let i = 0; i < this.extraProcessors.length; i++) this.extraProcessors[i]?.[EMIT_FIELDS](this.origin, timeMs, level, message, attributes as Record<string, unknown>, spanContext);
   }
 }

@@ -33,26 +33,50 @@ export class QueueBudget {
   }
 }
 
+/** Slots of the first chunk; each further chunk doubles, up to MAX_CHUNK_SLOTS. */
+const FIRST_CHUNK_SLOTS = 1024;
+const MAX_CHUNK_SLOTS = 4_096;
+
+/** One stretch of a queue's storage: filled from the front, read from the front, never moved. */
+export class QueueChunk<Slot> {
+  readonly capacity: number;
+  readonly slots: Array<Slot | undefined>;
+  readonly sizes: Float64Array;
+  /** Slots written so far; of them, slots read (shifted). */
+  written = 0;
+  read = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    // Filled, so that every slot array has one shape (V8's packed elements kind) from the start.
+    this.slots = new Array<Slot | undefined>(capacity).fill(undefined);
+    this.sizes = new Float64Array(capacity);
+  }
+}
+
 /**
- * A FIFO ring buffer whose items count against a QueueBudget. Pushing never allocates once the
- * buffer has grown to its working size: it is the emitting caller's path.
+ * A FIFO queue whose items count against a QueueBudget, stored in chunks that are never copied:
+ * a burst that grows it writes each item once (a ring grown by doubling copied them all, and
+ * touched fresh memory for every copy). A queue that empties reuses its chunk, and keeps one spare
+ * of the largest size, so a steady flow allocates nothing: this is the emitting caller's path.
  * Items get consecutive sequence numbers as they are pushed; the head's is `headSeq`.
+ * A subclass may keep an item as something other than itself in its slot (`Slot`), with columns
+ * of its own in its chunks (newChunk); it reads items back through itemAt.
  */
-export class BoundedQueue<T> {
+export class BoundedQueue<T, Slot = T, Chunk extends QueueChunk<Slot> = QueueChunk<Slot>> {
   readonly budget: QueueBudget;
-  private items: Array<T | undefined>;
-  private sizes: Float64Array;
-  private head = 0;
+  /** Oldest first; the last one is written to. Never empty. */
+  private readonly chunks: Chunk[];
+  /** An emptied chunk of the largest size, kept for the next one needed. */
+  private spare: Chunk | undefined;
   private count = 0;
   /** Sequence number of the head item (= items ever shifted). */
   private shifted = 0;
 
   constructor(budget: QueueBudget) {
     this.budget = budget;
-    // Start small and double: a quiet service should not pay for a 100k-slot buffer.
-    const initial = Math.min(budget.maxItems, 1024);
-    this.items = emptySlots<T>(initial);
-    this.sizes = new Float64Array(initial);
+    // Start small: a quiet service should not pay for a large buffer.
+    this.chunks = [this.newChunk(Math.max(1, Math.min(budget.maxItems, FIRST_CHUNK_SLOTS)))];
   }
 
   get length(): number {
@@ -65,16 +89,10 @@ export class BoundedQueue<T> {
   }
 
   /** Appends if it fits the budget; returns false (and changes nothing) otherwise. */
-  push(item: T, bytes: number): boolean {
-    const budget = this.budget;
-    if (!budget.fits(bytes)) return false;
-    budget.take(bytes);
-    if (this.count === this.items.length) this.grow();
-    let tail = this.head + this.count;
-    if (tail >= this.items.length) tail -= this.items.length;
-    this.items[tail] = item;
-    this.sizes[tail] = bytes;
-    this.count++;
+  push(item: Slot, bytes: number): boolean {
+    const chunk = this.claim(bytes);
+    if (chunk === undefined) return false;
+    chunk.slots[chunk.written - 1] = item;
     return true;
   }
 
@@ -84,14 +102,16 @@ export class BoundedQueue<T> {
    */
   shiftInto(max: number, into?: T[], sizesInto?: number[]): number {
     const n = Math.min(max, this.count);
-    const capacity = this.items.length;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      into?.push(this.items[this.head] as T);
-      sizesInto?.push(this.sizes[this.head] as number);
-      bytes += this.sizes[this.head] as number;
-      this.items[this.head] = undefined; // let the record be collected once exported
-      this.head = (this.head + 1) % capacity;
+      const chunk = this.chunks[0] as Chunk;
+      const at = chunk.read++;
+      const size = chunk.sizes[at] as number;
+      into?.push(this.itemAt(chunk, at));
+      sizesInto?.push(size);
+      bytes += size;
+      this.vacate(chunk, at); // let the record be collected once exported
+      if (chunk.read === chunk.written) this.emptied(chunk);
     }
     this.count -= n;
     this.shifted += n;
@@ -104,27 +124,47 @@ export class BoundedQueue<T> {
     this.shiftInto(this.count);
   }
 
-  private grow(): void {
-    const capacity = this.items.length;
-    const next = Math.min(this.budget.maxItems, Math.max(16, capacity * 2));
-    const items = emptySlots<T>(next);
-    const sizes = new Float64Array(next);
-    for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) % capacity;
-      items[i] = this.items[from];
-      sizes[i] = this.sizes[from] as number;
+  /**
+   * Counts an item of `bytes` against the budget and gives it the next slot, `written - 1` of the
+   * chunk returned (its size recorded); undefined when it does not fit.
+   */
+  protected claim(bytes: number): Chunk | undefined {
+    const budget = this.budget;
+    if (!budget.fits(bytes)) return undefined;
+    budget.take(bytes);
+    let chunk = this.chunks[this.chunks.length - 1] as Chunk;
+    if (chunk.written === chunk.capacity) {
+      const capacity = Math.min(MAX_CHUNK_SLOTS, chunk.capacity * 2);
+      const spare = this.spare;
+      this.spare = undefined;
+      chunk = spare !== undefined && spare.capacity >= capacity ? spare : this.newChunk(capacity);
+      this.chunks.push(chunk);
     }
-    this.items = items;
-    this.sizes = sizes;
-    this.head = 0;
+    chunk.sizes[chunk.written++] = bytes;
+    this.count++;
+    return chunk;
   }
-}
 
-/**
- * Slots for a ring: filled, so that every ring array has the same shape (V8's packed elements kind)
- * from the start. A fresh `new Array(n)` had another (holey, small integers), and replacing the ring
- * with one on growth threw away the optimised code that reads the ring (shiftInto).
- */
-function emptySlots<T>(n: number): Array<T | undefined> {
-  return new Array<T | undefined>(n).fill(undefined);
+  protected newChunk(capacity: number): Chunk {
+    return new QueueChunk<Slot>(capacity) as Chunk;
+  }
+
+  /** The item held in a chunk's slot. */
+  protected itemAt(chunk: Chunk, at: number): T {
+    return chunk.slots[at] as unknown as T;
+  }
+
+  /** Lets go of what a slot holds once its item is shifted. */
+  protected vacate(chunk: Chunk, at: number): void {
+    chunk.slots[at] = undefined;
+  }
+
+  /** A chunk whose every slot was read: reused when it is the last one, else let go (or kept spare). */
+  private emptied(chunk: Chunk): void {
+    chunk.read = 0;
+    chunk.written = 0;
+    if (this.chunks.length === 1) return;
+    this.chunks.shift();
+    if (this.spare === undefined || chunk.capacity > this.spare.capacity) this.spare = chunk;
+  }
 }

@@ -9,6 +9,9 @@ const WALK_LIMIT = 1024;
 /** A nested value that took longer to walk than this is remembered, so a shared one is walked once. */
 const REMEMBER_FROM = 32;
 
+/** A hostile record or attribute object (a throwing getter or proxy) is counted plainly: the exporter makes it safe. */
+const PLAIN_ESTIMATE = RECORD_OVERHEAD_BYTES + CONTAINER_BYTES;
+
 const remembered = new WeakMap<object, number>();
 
 /**
@@ -21,16 +24,23 @@ const remembered = new WeakMap<object, number>();
  */
 export function estimateRecordBytes(record: ReadableLogRecord): number {
   try {
-    return estimateUnchecked(record);
+    return estimateUnchecked(record.body, record.attributes);
   } catch {
-    // A hostile attribute object (throwing proxy): the exporter will make it safe; count it plainly.
-    return RECORD_OVERHEAD_BYTES + CONTAINER_BYTES;
+    return PLAIN_ESTIMATE;
   }
 }
 
-function estimateUnchecked(record: ReadableLogRecord): number {
-  let bytes = RECORD_OVERHEAD_BYTES + estimateValue(record.body);
-  const attributes = record.attributes as Record<string, unknown> | undefined;
+/** The same estimate for a record given by its fields (our client's records). */
+export function estimateFieldsBytes(body: unknown, attributes: Record<string, unknown>): number {
+  try {
+    return estimateUnchecked(body, attributes);
+  } catch {
+    return PLAIN_ESTIMATE;
+  }
+}
+
+function estimateUnchecked(body: unknown, attributes: Record<string, unknown> | undefined): number {
+  let bytes = RECORD_OVERHEAD_BYTES + estimateValue(body);
   if (attributes !== undefined && attributes !== null) {
     for (const key in attributes) {
       const value = attributes[key];

@@ -1,4 +1,4 @@
-import type { Context } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 import type { ForceFlushOptions, LogRecordExporter, LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { resolveProcessorConfig, type AstralogBatchLogRecordProcessorOptions, type ProcessorConfig } from '../config/processor-config.ts';
 import { untilDeadline } from '../deadline.ts';
@@ -7,14 +7,15 @@ import { bridgeApiLogs } from '../globals/api-logs-bridge.ts';
 import type { PreparedExport } from '../exporter/encoded-event.ts';
 import { allFailed, type ExportFailureReason, type ExportOutcome } from '../ground/outcome.ts';
 import { RetryPolicy } from '../exporter/retry-policy.ts';
-import { ABANDON_PENDING, ABORT_EXPORTS, FLUSH_UNTIL, HAND_OVER_PENDING, LAST_FAILURE, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
-import { AstralogLogRecord } from '../record.ts';
-import { LEVELS } from '../ground/levels.ts';
+import { ABANDON_PENDING, ABORT_EXPORTS, EMIT_FIELDS, FLUSH_UNTIL, HAND_OVER_PENDING, LAST_FAILURE, PREPARE_EXPORT, REPORTS_PER_RECORD, SETTLE_HANDED_OVER } from '../protocol.ts';
+import { AstralogLogRecord, type RecordOrigin } from '../record.ts';
+import { LEVELS, type Level } from '../ground/levels.ts';
 import { SDK_SCOPE } from '../version.ts';
 import { Batch, type RetryEntry } from './batch.ts';
 import { BoundedQueue, QueueBudget } from './bounded-queue.ts';
+import { RecordQueue } from './record-queue.ts';
 import { DropReporter, emptyDropCounts, total, type DropCounts, type DropReason } from './drop-report.ts';
-import { estimateRecordBytes } from './estimate.ts';
+import { estimateFieldsBytes, estimateRecordBytes } from './estimate.ts';
 import { FlushWaiters } from './flush-waiters.ts';
 import { ForeignExporter, reportExportError } from './foreign-exporter.ts';
 import { ProcessorMetrics } from './metrics.ts';
@@ -113,7 +114,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
   private readonly exportLimitMs: number;
   /** maxQueueSize and maxQueueBytes, shared by the queue and the records kept for retry. */
   private readonly budget: QueueBudget;
-  private readonly queue: BoundedQueue<ReadableLogRecord>;
+  private readonly queue: RecordQueue;
   private readonly retry: BoundedQueue<RetryEntry>;
   private readonly inFlight = new Set<Batch>();
   /**
@@ -157,7 +158,7 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.maxExports = this.detailed !== undefined ? this.config.maxConcurrentExports : 1;
     this.exportLimitMs = this.detailed !== undefined ? this.config.exportTimeoutMs + 1_000 : this.config.exportTimeoutGiven ? this.config.exportTimeoutMs : STOCK_EXPORT_TIMEOUT_MS;
     this.budget = new QueueBudget(this.config.maxQueueSize, this.config.maxQueueBytes);
-    this.queue = new BoundedQueue(this.budget);
+    this.queue = new RecordQueue(this.budget);
     this.retry = new BoundedQueue(this.budget);
     this.drops = new DropReporter(
       DROP_WARNING_INTERVAL_MS,
@@ -180,9 +181,21 @@ export class AstralogBatchLogRecordProcessor implements LogRecordProcessor {
     this.counters.emitted++;
     if (this.shutdownStarted || record === null || typeof record !== 'object') return this.refuse();
     const bytes = estimateRecordBytes(record); // never throws
-    const queue = this.queue;
-    if (!queue.push(record, bytes)) return this.drop(bytes > this.config.maxQueueBytes ? 'tooLarge' : 'queueFull', 1);
-    if (queue.length >= this.config.maxBatchSize && !this.pumpScheduled) this.schedulePump();
+    this.enqueued(this.queue.push(record, bytes), bytes);
+  }
+
+  /** onEmit for our client: a record given by its fields, kept so until it is exported (see RecordQueue). @internal */
+  [EMIT_FIELDS](origin: RecordOrigin, timeMs: number, level: Level, body: unknown, attributes: Record<string, unknown>, spanContext: SpanContext | undefined): void {
+    this.counters.emitted++;
+    if (this.shutdownStarted) return this.refuse();
+    const bytes = estimateFieldsBytes(body, attributes); // never throws
+    this.enqueued(this.queue.pushFields(origin, timeMs, level, body, attributes, spanContext, bytes), bytes);
+  }
+
+  /** After a push: a record that did not fit is dropped; a full batch gets its export scheduled. */
+  private enqueued(pushed: boolean, bytes: number): void {
+    if (!pushed) return this.drop(bytes > this.config.maxQueueBytes ? 'tooLarge' : 'queueFull', 1);
+    if (this.queue.length >= this.config.maxBatchSize && !this.pumpScheduled) this.schedulePump();
   }
 
   private refuse(): void {

@@ -6,12 +6,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AstralogConfigError } from '../../src/config/errors.ts';
 import { EncodedEvent } from '../../src/exporter/encoded-event.ts';
 import { Batch } from '../../src/processor/batch.ts';
-import { BoundedQueue, QueueBudget } from '../../src/processor/bounded-queue.ts';
+import { BoundedQueue, QueueBudget, type QueueChunk } from '../../src/processor/bounded-queue.ts';
+import { RecordQueue } from '../../src/processor/record-queue.ts';
+import { LEVELS } from '../../src/ground/levels.ts';
+import { AstralogLogRecord, type RecordOrigin } from '../../src/record.ts';
 import { AstralogBatchLogRecordProcessor } from '../../src/processor/processor.ts';
 import { PREPARE_EXPORT, REPORTS_PER_RECORD } from '../../src/protocol.ts';
 import { captureStderr } from '../support/exporting.ts';
 import { expectAccounted, ScriptedDetailedExporter, ScriptedExporter, tick } from '../support/processing.ts';
-import { makeRecord, makeRecords } from '../support/records.ts';
+import { makeRecord, makeRecords, sampleSpan } from '../support/records.ts';
 
 let stderr: ReturnType<typeof captureStderr>;
 const processors: AstralogBatchLogRecordProcessor[] = [];
@@ -47,6 +50,84 @@ describe('BoundedQueue', () => {
     expect(q.budget.bytes).toBe(q.length * 10);
     const small = new BoundedQueue<string>(new QueueBudget(2, 100));
     expect([small.push('a', 60), small.push('b', 50), small.push('c', 10), small.push('d', 10)]).toEqual([true, false, true, false]);
+  });
+
+  /** Counts the chunks a queue allocates. */
+  class CountingQueue extends BoundedQueue<number> {
+    declare allocated: number[]; // set by newChunk, first called from the base constructor
+    protected override newChunk(capacity: number): QueueChunk<number> {
+      (this.allocated ??= []).push(capacity);
+      return super.newChunk(capacity);
+    }
+  }
+
+  it('grows by chunks it never copies, reuses an emptied one, and keeps one spare for a steady flow', () => {
+    const q = new CountingQueue(new QueueBudget(1_000_000, 1e12));
+    for (let i = 0; i < 500; i++) q.push(i, 1);
+    const out: number[] = [];
+    q.shiftInto(500, out);
+    for (let i = 500; i < 1000; i++) q.push(i, 1); // the emptied first chunk is written from its start again
+    expect(q.allocated).toEqual([1024]);
+    for (let i = 1000; i < 20_000; i++) q.push(i, 1);
+    expect(q.allocated).toEqual([1024, 2048, 4096, 4096, 4096, 4096, 4096]); // doubling, then 4096 each
+    q.shiftInto(Infinity, out);
+    expect(out).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+    expect([q.length, q.headSeq, q.budget.items, q.budget.bytes]).toEqual([0, 20_000, 0, 0]);
+    // A flow that fills the kept chunk and one more, drained each time: the spare serves it.
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 6000; i++) q.push(i, 1);
+      expect(q.shiftInto(6000)).toBe(6000);
+    }
+    expect(q.allocated).toHaveLength(7);
+  });
+});
+
+describe('RecordQueue', () => {
+  const origin: RecordOrigin = { resource: resourceFromAttributes({ 'service.name': 'svc' }), instrumentationScope: { name: 'scope' } };
+
+  it("keeps our client's records as fields and others as they are, in one order, across chunks", () => {
+    const q = new RecordQueue(new QueueBudget(100_000, 1e12));
+    const foreign = makeRecords(3);
+    const expected: ReadableLogRecord[] = [];
+    for (let i = 0; i < 9000; i++) {
+      if (i % 3000 === 1500) {
+        const record = foreign[i / 3000 - 0.5] as ReadableLogRecord;
+        expect(q.push(record, 10)).toBe(true);
+        expected.push(record);
+        continue;
+      }
+      const level = i % 2 === 0 ? LEVELS.info : LEVELS.error;
+      const span = i % 5 === 0 ? sampleSpan : undefined;
+      expect(q.pushFields(origin, 1_700_000_000_000 + i + 0.5, level, `event ${i}`, { i }, span, 10)).toBe(true);
+      expected.push(new AstralogLogRecord(1_700_000_000_000 + i + 0.5, level, `event ${i}`, { i }, span, origin));
+    }
+    const out: ReadableLogRecord[] = [];
+    const sizes: number[] = [];
+    expect(q.shiftInto(Infinity, out, sizes)).toBe(90_000);
+    expect(out).toHaveLength(9000);
+    expect(out.filter((r) => foreign.includes(r))).toEqual(foreign); // the same objects
+    expect(out).toEqual(expected);
+    expect(out.map((r) => r.hrTime)).toEqual(expected.map((r) => r.hrTime));
+    expect(out[5]).toMatchObject({ resource: origin.resource, instrumentationScope: origin.instrumentationScope, severityText: 'error', spanContext: sampleSpan });
+    expect([q.length, q.budget.items, q.budget.bytes, sizes.length]).toEqual([0, 0, 0, 9000]);
+  });
+
+  it('keeps a record of another origin as a record object, and drops what does not fit', () => {
+    const q = new RecordQueue(new QueueBudget(2, 100));
+    const other: RecordOrigin = { ...origin, instrumentationScope: { name: 'other' } };
+    expect(q.pushFields(origin, 1, LEVELS.info, 'a', {}, undefined, 10)).toBe(true);
+    expect(q.pushFields(other, 2, LEVELS.warn, 'b', { k: 1 }, undefined, 10)).toBe(true);
+    expect(q.pushFields(origin, 3, LEVELS.info, 'c', {}, undefined, 10)).toBe(false); // maxItems 2
+    const out: ReadableLogRecord[] = [];
+    q.shiftInto(2, out);
+    expect(out.map((r) => [r.body, r.instrumentationScope.name])).toEqual([['a', 'scope'], ['b', 'other']]);
+    expect(q.pushFields(origin, 4, LEVELS.info, 'd', {}, undefined, 101)).toBe(false); // over maxBytes
+    expect([q.length, q.headSeq, q.budget.bytes]).toEqual([0, 2, 0]);
+    const record = makeRecord({ body: 'e' }); // into the slot that held 'a' as fields
+    expect(q.push(record, 10)).toBe(true);
+    out.length = 0;
+    q.shiftInto(1, out);
+    expect(out[0]).toBe(record);
   });
 });
 
