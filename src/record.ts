@@ -24,8 +24,9 @@ export function originField<K extends keyof RecordOrigin>(record: ReadableLogRec
  * A log record made by this SDK itself (client calls, drop summaries), handed straight to the
  * processor: cheaper than the OTel Logger's record, and free of its attribute validation, which
  * would silently drop Errors, BigInts and Dates (the exporter makes every value safe instead).
- * Kept small, since a burst may hold 100k of them: the time as epoch milliseconds (an HrTime is
- * built only when read, at export), and the level and origin as references to shared objects.
+ * The time is epoch milliseconds (an HrTime is built only when read, at export); the level and
+ * origin are references to shared objects. The processor's queue keeps our client's records as
+ * their fields and builds this object only when it takes them for export (RecordQueue).
  */
 export class AstralogLogRecord implements ReadableLogRecord {
   readonly timeMs: number;
