@@ -114,6 +114,7 @@ const SYNC = [
   { id: 'client-info-sync-later', label: 'the same, the fifth burst in the process (four delivered before it; V8 has grown its heap)' },
   { id: 'floor-keep-nothing-sync', label: 'floor: the loop building each call\'s attributes object, keeping nothing' },
   { id: 'floor-keep-object-sync', label: 'floor: the same, keeping each call\'s object until the loop ends' },
+  { id: 'floor-keep-snapshot-sync', label: 'floor: keeping a shallow copy of each call\'s object and its time (Date.now() into a Float64Array), as a pipeline that snapshots each call must' },
 ] as const;
 const syncCalls = 100_000;
 const sync = interleaved(
@@ -135,6 +136,12 @@ for (const s of SYNC) {
   const goal = s.id === 'client-info-sync' ? `<= 0.25x stock: ${verdict(ratio <= 0.25)}` : s.id === 'stock-emit-sync' ? 'baseline' : '';
   say(`| ${s.label} | ${ns.toFixed(0)} | ${list.map((r) => r.nsPerCall.toFixed(0)).join(', ')} | ${ratio.toFixed(2)}x | ${(ns / stockKeepingNs).toFixed(2)}x | ${median(list.map((r) => r.rssGrowthMB))} | ${goal} |`);
 }
+const syncMedian = (id: string) => median((sync.get(id) ?? []).map((r) => r.nsPerCall));
+say();
+say(
+  `client.info costs ${(syncMedian('client-info-sync') / syncMedian('floor-keep-snapshot-sync')).toFixed(2)}x the snapshot floor per call: ` +
+    `a pipeline that copies each call's metadata and reads the clock pays ${(syncMedian('floor-keep-snapshot-sync') / stockSyncNs).toFixed(2)}x stock for that alone here.`,
+);
 
 // 1d. Start-up: a hello-world that logs one line, as fresh processes
 interface StartupResult {
