@@ -33,7 +33,7 @@ export class QueueBudget {
   }
 }
 
-/** Slots of the first chunk; each further chunk doubles, up to MAX_CHUNK_SLOTS. */
+/** Slots of the first chunk; each further chunk doubles, up to MAX_CHUNK_SLOTS (and maxItems). */
 const FIRST_CHUNK_SLOTS = 1024;
 const MAX_CHUNK_SLOTS = 4_096;
 
@@ -134,7 +134,7 @@ export class BoundedQueue<T, Slot = T, Chunk extends QueueChunk<Slot> = QueueChu
     budget.take(bytes);
     let chunk = this.chunks[this.chunks.length - 1] as Chunk;
     if (chunk.written === chunk.capacity) {
-      const capacity = Math.min(MAX_CHUNK_SLOTS, chunk.capacity * 2);
+      const capacity = Math.min(this.budget.maxItems, MAX_CHUNK_SLOTS, chunk.capacity * 2); // never more than the queue may hold
       const spare = this.spare;
       this.spare = undefined;
       chunk = spare !== undefined && spare.capacity >= capacity ? spare : this.newChunk(capacity);

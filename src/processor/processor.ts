@@ -22,7 +22,7 @@ import { ProcessorMetrics } from './metrics.ts';
 import { OutageReporter } from './outage-report.ts';
 
 export interface ProcessorStats {
-  /** Records handed to onEmit. */
+  /** Records handed to onEmit (or by our client, as fields). */
   emitted: number;
   /** Records Astralog accepted. */
   exported: number;

@@ -80,6 +80,19 @@ describe('BoundedQueue', () => {
     }
     expect(q.allocated).toHaveLength(7);
   });
+
+  it('never makes a chunk larger than the queue may hold, however long one item stays unread', () => {
+    const q = new CountingQueue(new QueueBudget(2, 1e12));
+    q.push(0, 1);
+    for (let i = 1; i < 100; i++) {
+      expect(q.push(i, 1)).toBe(true); // one waits at the head while the next comes in
+      const out: number[] = [];
+      q.shiftInto(1, out);
+      expect(out).toEqual([i - 1]);
+    }
+    expect(Math.max(...q.allocated)).toBe(2);
+    expect(q.allocated.length).toBeLessThanOrEqual(3); // the first, then two that take turns (one spare)
+  });
 });
 
 describe('RecordQueue', () => {
