@@ -38,7 +38,9 @@ afterAll(async () => {
   rmSync(app, { recursive: true, force: true });
 });
 
-async function runUnderRegister(name: string, source: string, dir = app): Promise<{ loaded: string[]; stderr: string }> {
+/** Runs an app under register; `events` are what the receiver accepted while it ran. */
+async function runUnderRegister(name: string, source: string, dir = app): Promise<{ loaded: string[]; stderr: string; events: unknown[] }> {
+  const before = receiver.accepted.length;
   writeFileSync(join(dir, name), source);
   const run = await runApp(['--require', join(app, 'loaded.cjs'), '--import', '@astralog/otel/register', name], {
     env: cleanEnv({ ASTRALOG_API_KEY: TEST_KEY, ASTRALOG_ENDPOINT: receiver.url, ASTRALOG_SERVICE: 'loading' }),
@@ -46,7 +48,7 @@ async function runUnderRegister(name: string, source: string, dir = app): Promis
   });
   expect(run.code, run.stderr).toBe(0);
   const line = run.stdout.split('\n').find((l) => l.startsWith('LOADED '));
-  return { loaded: JSON.parse(line?.slice('LOADED '.length) ?? 'null') as string[], stderr: run.stderr };
+  return { loaded: JSON.parse(line?.slice('LOADED '.length) ?? 'null') as string[], stderr: run.stderr, events: receiver.accepted.slice(before) };
 }
 
 const packagesOf = (files: string[]) => [...new Set(files.map((f) => f.split('/').slice(0, 2).join('/')))].sort();
@@ -61,46 +63,41 @@ function expectOnlyLogsAndContextApis(loaded: string[]): void {
 
 describe('what register loads', () => {
   it("a hello-world: none of OpenTelemetry but the API's Logs and Context modules, and its line arrives", async () => {
-    const before = receiver.accepted.length;
-    const { loaded } = await runUnderRegister('hello.mjs', "console.log('hello');\n");
-    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'hello', service: 'loading' }]);
+    const { loaded, events } = await runUnderRegister('hello.mjs', "console.log('hello');\n");
+    expect(events).toMatchObject([{ message: 'hello', service: 'loading' }]);
     expectOnlyLogsAndContextApis(loaded);
   });
 
   it('a winston app (@astralog/otel/winston): no more than the hello-world; its lines arrive with their metadata', async () => {
-    const before = receiver.accepted.length;
-    const { loaded } = await runUnderRegister(
+    const { loaded, events } = await runUnderRegister(
       'winston-app.cjs',
       "const winston = require('winston');\n" +
         "const { AstralogTransport } = require('@astralog/otel/winston');\n" +
         "const logger = winston.createLogger({ transports: [new AstralogTransport()] });\n" +
         "logger.warn('through winston', { user: 'u1' });\n",
     );
-    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'through winston', level: 'warn', service: 'loading', metadata: { user: 'u1' } }]);
+    expect(events).toMatchObject([{ message: 'through winston', level: 'warn', service: 'loading', metadata: { user: 'u1' } }]);
     expectOnlyLogsAndContextApis(loaded);
   });
 
   it('the Logs SDK when the app first asks the OpenTelemetry Logs API for a logger; its records arrive', async () => {
-    const before = receiver.accepted.length;
-    const { loaded } = await runUnderRegister(
+    const { loaded, events } = await runUnderRegister(
       'otel-api.cjs',
       "const { logs } = require('@opentelemetry/api');\nlogs.getLogger('app').emit({ body: 'via the logs api', severityText: 'WARN' });\n",
     );
-    expect(receiver.accepted.slice(before)).toMatchObject([{ message: 'via the logs api', level: 'warn', service: 'loading' }]);
+    expect(events).toMatchObject([{ message: 'via the logs api', level: 'warn', service: 'loading' }]);
     expect(packagesOf(loaded)).toContain('@opentelemetry/sdk-logs');
   });
 
   it('context-async-hooks (and the whole API) when a context is first entered; logs inside it, across an await, carry its span', async () => {
-    const before = receiver.accepted.length;
-    const { loaded } = await runUnderRegister(
+    const { loaded, events } = await runUnderRegister(
       'with-context.mjs',
       "import { context, trace } from '@opentelemetry/api';\n" +
         "console.log('outside');\n" +
         "const span = trace.setSpanContext(context.active(), { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });\n" +
         "await context.with(span, async () => { await new Promise((r) => setTimeout(r, 1)); console.log('inside'); });\n",
     );
-    const events = receiver.accepted.slice(before) as Array<{ message: string; trace_id?: string }>;
-    expect(events.map((e) => [e.message, e.trace_id])).toEqual([
+    expect((events as Array<{ message: string; trace_id?: string }>).map((e) => [e.message, e.trace_id])).toEqual([
       ['outside', undefined],
       ['inside', 'a'.repeat(32)],
     ]);
@@ -109,8 +106,7 @@ describe('what register loads', () => {
   });
 
   it("the global logger provider's forceFlush and shutdown are the Logs SDK's: what is logged after shutdown is dropped and said", async () => {
-    const before = receiver.accepted.length;
-    const { stderr } = await runUnderRegister(
+    const { stderr, events } = await runUnderRegister(
       'provider-shutdown.mjs',
       "import { logs } from '@opentelemetry/api';\n" +
         "console.log('before');\n" +
@@ -118,7 +114,7 @@ describe('what register loads', () => {
         'await logs.getLoggerProvider().shutdown();\n' +
         "console.log('after shutdown');\n",
     );
-    expect(receiver.accepted.slice(before).map((e) => (e as { message: string }).message)).toEqual(['before']);
+    expect(events.map((e) => (e as { message: string }).message)).toEqual(['before']);
     expect(ownLines(stderr).filter((l) => l.includes('dropped 1 log record(s): 1 shutdown'))).toHaveLength(1);
   });
 
