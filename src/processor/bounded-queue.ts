@@ -39,7 +39,6 @@ const MAX_CHUNK_SLOTS = 4_096;
 
 /** One stretch of a queue's storage: filled from the front, read from the front, never moved. */
 export class QueueChunk<Slot> {
-  readonly capacity: number;
   readonly slots: Array<Slot | undefined>;
   readonly sizes: Float64Array;
   /** Slots written so far; of them, slots read (shifted). */
@@ -47,10 +46,13 @@ export class QueueChunk<Slot> {
   read = 0;
 
   constructor(capacity: number) {
-    this.capacity = capacity;
     // Filled, so that every slot array has one shape (V8's packed elements kind) from the start.
     this.slots = new Array<Slot | undefined>(capacity).fill(undefined);
     this.sizes = new Float64Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.sizes.length;
   }
 }
 
